@@ -1,0 +1,92 @@
+// Typed, fully resolved configuration: what the rest of the program sees after the YAML has been
+// parsed through the strict schema, defaults filled in, profiles merged and cross-checks passed.
+
+export type Table = 'holding' | 'input' | 'coil' | 'discrete';
+export type PointType =
+  | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
+  | 'float32' | 'float64' | 'bool' | 'string';
+export type Order = 'big' | 'little';
+export type Access = 'read' | 'write' | 'readwrite';
+export type DeviceKind = 'inverter' | 'turbine' | 'bms' | 'meter' | 'other';
+export type Parity = 'none' | 'even' | 'odd';
+
+/** An engineering value as published and as commanded. */
+export type PointValue = number | boolean | string;
+
+export interface PointConfig {
+  name: string;
+  table: Table;          // default holding
+  address: number;       // 0-based protocol address, 0..65535
+  type: PointType;
+  wordOrder: Order;      // default big (high word first)
+  byteOrder: Order;      // default big (AB inside each register)
+  bit?: number;          // bool taken from one bit of a register, 0 = least significant
+  length?: number;       // string: length in registers
+  scale: number;         // default 1
+  scaleFactor?: string;  // name of an int16 point of the same device holding a power-of-ten exponent
+  offset: number;        // default 0
+  unit?: string;
+  access: Access;        // default read
+  min?: number;          // engineering units; required for writable numeric points
+  max?: number;
+}
+
+interface BusCommon {
+  id: string;
+  timeoutMs: number;     // per request; default 1000
+  pauseMs: number;       // silence between two requests; default 0 (tcp), 5 (rtu)
+  leaderOnly: boolean;   // poll only while holding the site lock; default false
+}
+
+export interface TcpBusConfig extends BusCommon {
+  type: 'tcp';
+  host: string;
+  port: number;          // default 502
+}
+
+export interface RtuBusConfig extends BusCommon {
+  type: 'rtu';
+  path: string;
+  baudRate: number;      // default 9600
+  parity: Parity;        // default none
+  dataBits: 7 | 8;       // default 8
+  stopBits: 1 | 2;       // default 1
+}
+
+export type BusConfig = TcpBusConfig | RtuBusConfig;
+
+export interface DeviceConfig {
+  id: string;
+  kind: DeviceKind;
+  bus: string;           // id of a bus in SiteConfig.buses
+  unitId: number;        // 0..247; default 1
+  profile?: string;      // built-in profile name, already merged into points
+  pollIntervalMs: number; // default 1000, at least 100
+  /** The profile's points with the device's overrides applied (by name), then the device's extra points. */
+  points: PointConfig[];
+}
+
+export interface ZookeeperConfig {
+  connect: string;
+  root: string;              // default /gridkeeper
+  sessionTimeoutMs: number;  // default 10000
+  auth?: { credentialsFile: string };
+}
+
+export interface SiteConfig {
+  /** Path of the file this was loaded from (for messages). */
+  file: string;
+  site: string;
+  agent: { id: string };     // default: host name
+  zookeeper: ZookeeperConfig;
+  publish: { intervalMs: number };          // default 1000
+  control: {
+    commandTtlMs: number;                   // default 60000
+    verifyWrites: boolean;                  // default true
+    resultsKept: number;                    // extension: results kept before pruning; default 1000
+  };
+  http: { listen: string | false };         // default "127.0.0.1:8780"
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' }; // extension; default info
+  buses: BusConfig[];
+  devices: DeviceConfig[];
+}
