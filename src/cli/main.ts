@@ -36,10 +36,16 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   try {
     return await (await load())(rest, io);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || isParseArgsError(err)) {
       io.stderr(`gridkeeper ${verb}: ${err.message}`);
       return EXIT.usage;
     }
     throw err;
   }
+}
+
+/** node:util parseArgs rejects unknown options and missing values with these codes. */
+function isParseArgsError(err: unknown): err is Error {
+  const code: unknown = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }

@@ -1,0 +1,68 @@
+// Defaults, filled in once the schema has accepted a value. Kept apart from the schema so that the
+// checks can still tell a key that was written from one that was left to its default.
+import type { BusConfig, PointConfig, PointType } from './types.js';
+import type { RawBus, RawPoint } from './schema.js';
+
+export const DEFAULT_TIMEOUT_MS = 1000;
+export const DEFAULT_PAUSE_MS = { tcp: 0, rtu: 5 } as const;
+export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+
+/** Registers a point occupies in a register table, or 1 (one bit) in a coil or discrete table. */
+export function pointRegisters(p: Pick<RawPoint, 'table' | 'type' | 'length'>): number {
+  const table = p.table ?? 'holding';
+  if (table === 'coil' || table === 'discrete') return 1;
+  return p.type === 'string' ? (p.length ?? 1) : TYPE_REGISTERS[p.type];
+}
+
+const TYPE_REGISTERS: Record<PointType, number> = {
+  int16: 1, uint16: 1, bool: 1, string: 1,
+  int32: 2, uint32: 2, float32: 2,
+  int64: 4, uint64: 4, float64: 4,
+};
+
+export function resolvePoint(raw: RawPoint): PointConfig {
+  const p: PointConfig = {
+    name: raw.name,
+    table: raw.table ?? 'holding',
+    address: raw.address,
+    type: raw.type,
+    wordOrder: raw.wordOrder ?? 'big',
+    byteOrder: raw.byteOrder ?? 'big',
+    scale: raw.scale ?? 1,
+    offset: raw.offset ?? 0,
+    access: raw.access ?? 'read',
+  };
+  // Optional keys appear only when written, so a resolved point has no `key: undefined` entries.
+  if (raw.bit !== undefined) p.bit = raw.bit;
+  if (raw.length !== undefined) p.length = raw.length;
+  if (raw.scaleFactor !== undefined) p.scaleFactor = raw.scaleFactor;
+  if (raw.unit !== undefined) p.unit = raw.unit;
+  if (raw.min !== undefined) p.min = raw.min;
+  if (raw.max !== undefined) p.max = raw.max;
+  return p;
+}
+
+export function resolveBus(raw: RawBus): BusConfig {
+  const common = {
+    id: raw.id,
+    timeoutMs: raw.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    pauseMs: raw.pauseMs ?? DEFAULT_PAUSE_MS[raw.type],
+    leaderOnly: raw.leaderOnly ?? false,
+  };
+  if (raw.type === 'tcp') return { ...common, type: 'tcp', host: raw.host, port: raw.port ?? 502 };
+  return {
+    ...common,
+    type: 'rtu',
+    path: raw.path,
+    baudRate: raw.baudRate ?? 9600,
+    parity: raw.parity ?? 'none',
+    dataBits: raw.dataBits ?? 8,
+    stopBits: raw.stopBits ?? 1,
+  };
+}
+
+/** The host name reduced to the agent id pattern [A-Za-z0-9_.-]{1,64}. */
+export function agentIdFromHostname(hostname: string): string {
+  const id = hostname.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64);
+  return id === '' ? 'gridkeeper' : id;
+}

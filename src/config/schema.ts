@@ -1,0 +1,156 @@
+// The one strict schema of the config file and of profile points. Every key is optional where the
+// contract gives a default (defaults are filled in by resolve.ts, which needs to know what was
+// written); unknown keys are errors. Messages are ours, written for operators: zod's own texts
+// never reach them (see issues.ts).
+import * as z from 'zod';
+import { parseHostPort } from './host-port.js';
+
+type Issue = { input?: unknown };
+/** `message` for a wrong value, `required` for a missing one. */
+const err = (message: string) => ({ error: (iss: Issue) => (iss.input === undefined ? 'required' : message) });
+
+const intIn = (lo: number, hi: number) => {
+  const m = err(`must be an integer from ${lo} to ${hi}`);
+  return z.int(m).min(lo, m).max(hi, m);
+};
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, err(`must be one of ${values.join(', ')}`));
+const finite = () => z.number(err('must be a number'));
+const bool = () => z.boolean(err('must be true or false'));
+const matching = (re: RegExp, shown: string) => {
+  const m = err(`must match ${shown}`);
+  return z.string(m).regex(re, m);
+};
+const list = <T extends z.ZodType>(item: T) => z.array(item, err('must be a list'));
+const map = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape, err('must be a map of settings'));
+
+export const SITE_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
+export const ID_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+export const POINT_NAME_RE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+export const PROFILE_NAME_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+const id = () => matching(ID_RE, '[A-Za-z0-9_.-]{1,64}');
+const pointName = () => matching(POINT_NAME_RE, '[A-Za-z][A-Za-z0-9_]{0,63}');
+
+export const TABLES = ['holding', 'input', 'coil', 'discrete'] as const;
+export const POINT_TYPES = ['int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float32', 'float64', 'bool', 'string'] as const;
+export const DEVICE_KINDS = ['inverter', 'turbine', 'bms', 'meter', 'other'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+/** Longest string point, in registers: what one read request can carry. */
+export const MAX_STRING_REGISTERS = 125;
+
+export const pointSchema = map({
+  name: pointName(),
+  table: oneOf(TABLES).optional(),
+  address: intIn(0, 65535),
+  type: oneOf(POINT_TYPES),
+  wordOrder: oneOf(['big', 'little']).optional(),
+  byteOrder: oneOf(['big', 'little']).optional(),
+  bit: intIn(0, 15).optional(),
+  length: intIn(1, MAX_STRING_REGISTERS).optional(),
+  scale: finite().refine((v) => v !== 0, { error: 'must be a number other than 0' }).optional(),
+  scaleFactor: pointName().optional(),
+  offset: finite().optional(),
+  unit: z.string(err('must be a string')).optional(),
+  access: oneOf(['read', 'write', 'readwrite']).optional(),
+  min: finite().optional(),
+  max: finite().optional(),
+});
+export type RawPoint = z.infer<typeof pointSchema>;
+
+export const profileSchema = map({
+  description: z.string(err('must be a string')).optional(),
+  points: list(pointSchema),
+});
+
+const busCommon = {
+  id: id(),
+  timeoutMs: intIn(1, 600_000).optional(),
+  pauseMs: intIn(0, 60_000).optional(),
+  leaderOnly: bool().optional(),
+};
+
+export const tcpBusSchema = map({
+  ...busCommon,
+  type: z.literal('tcp'),
+  // A name, an IPv4 or a bare IPv6 address (the port is its own key, so no brackets).
+  host: matching(/^[^\s/[\]]+$/, 'a host name or IP address'),
+  port: intIn(1, 65535).optional(),
+});
+
+export const rtuBusSchema = map({
+  ...busCommon,
+  type: z.literal('rtu'),
+  path: matching(/^\S+$/, 'a serial device path'),
+  baudRate: intIn(1, 10_000_000).optional(),
+  parity: oneOf(['none', 'even', 'odd']).optional(),
+  dataBits: z.union([z.literal(7), z.literal(8)], err('must be 7 or 8')).optional(),
+  stopBits: z.union([z.literal(1), z.literal(2)], err('must be 1 or 2')).optional(),
+});
+
+export const busSchema = z.discriminatedUnion('type', [tcpBusSchema, rtuBusSchema], {
+  error: (iss) => {
+    const input: unknown = iss.input;
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) return 'must be a map of settings';
+    return (input as { type?: unknown }).type === undefined ? 'required' : 'must be one of tcp, rtu';
+  },
+});
+export type RawBus = z.infer<typeof busSchema>;
+
+export const deviceSchema = map({
+  id: id(),
+  kind: oneOf(DEVICE_KINDS),
+  bus: id(),
+  unitId: intIn(0, 247).optional(),
+  profile: matching(PROFILE_NAME_RE, '[a-z0-9][a-z0-9-]{0,63}').optional(),
+  pollIntervalMs: intIn(100, 86_400_000).optional(),
+  points: list(pointSchema).optional(),
+});
+export type RawDevice = z.infer<typeof deviceSchema>;
+
+const hostPorts = (s: string) => s.split(',').map(parseHostPort);
+const isConnect = (s: string): boolean => hostPorts(s).every((hp) => hp !== null);
+const isListen = (s: string): boolean => parseHostPort(s) !== null;
+
+// An absolute path without empty, `.` or `..` segments and without a trailing slash.
+const ABSOLUTE_PATH_RE = /^(\/(?!\.{1,2}(\/|$))[^/\s]+)+$/;
+
+export const sessionTimeout = intIn(1000, 600_000);
+
+export const configSchema = map({
+  site: matching(SITE_RE, '[a-z0-9][a-z0-9-]{0,63}'),
+  agent: map({ id: id().optional() }).optional(),
+  zookeeper: map({
+    connect: z
+      .string(err('must be host:port[,host:port...]'))
+      .refine(isConnect, { error: 'must be host:port[,host:port...]', abort: true })
+      .refine((s) => hostPorts(s).every((hp) => hp !== null && hp.port >= 1), { error: 'ports must be from 1 to 65535' }),
+    root: z
+      .string(err('must be an absolute path like /gridkeeper'))
+      .regex(ABSOLUTE_PATH_RE, { error: 'must be an absolute path like /gridkeeper' })
+      .optional(),
+    sessionTimeoutMs: sessionTimeout.optional(),
+    auth: map({
+      credentialsFile: z
+        .string(err('must be an absolute path'))
+        .regex(/^\/\S*[^/\s]$/, { error: 'must be an absolute path' }),
+    }).optional(),
+  }),
+  publish: map({ intervalMs: intIn(10, 3_600_000).optional() }).optional(),
+  control: map({
+    commandTtlMs: intIn(1, 86_400_000).optional(),
+    verifyWrites: bool().optional(),
+    resultsKept: intIn(1, 1_000_000).optional(),
+  }).optional(),
+  http: map({
+    listen: z
+      .union([z.literal(false), z.string()], err('must be "host:port" or false'))
+      .refine((v) => v === false || isListen(v), { error: 'must be "host:port" or false' })
+      .optional(),
+  }).optional(),
+  log: map({ level: oneOf(LOG_LEVELS).optional() }).optional(),
+  buses: list(busSchema).optional(),
+  devices: list(deviceSchema).optional(),
+});
+export type RawConfig = z.infer<typeof configSchema>;
