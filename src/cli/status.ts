@@ -1,6 +1,112 @@
-import type { CliIO } from './io.js';
+import { parseArgs } from 'node:util';
+import { EXIT, UsageError, type CliIO } from './io.js';
+import { readSiteView, type SiteView } from './site-view.js';
+import { openSession, zkOptionsFrom } from './zk-connect.js';
 
-export async function statusCommand(_args: string[], io: CliIO): Promise<number> {
-  io.stderr('gridkeeper status: not implemented yet');
-  return 1;
+const MAX_VALUES_SHOWN = 6;
+
+export async function statusCommand(args: string[], io: CliIO): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      zookeeper: { type: 'string' },
+      site: { type: 'string' },
+      root: { type: 'string', default: '/gridkeeper' },
+      json: { type: 'boolean', default: false },
+      'credentials-file': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.site === undefined) throw new UsageError('--site SITE is required');
+  const zk = zkOptionsFrom(values, io);
+  let session;
+  try {
+    session = await openSession(zk);
+  } catch (err) {
+    io.stderr(`gridkeeper status: ${err instanceof Error ? err.message : String(err)}`);
+    return EXIT.failure;
+  }
+  try {
+    const view = await readSiteView(session, values.root, values.site);
+    if (values.json) io.stdout(JSON.stringify(view, null, 2));
+    else for (const line of renderStatus(view, Date.now())) io.stdout(line);
+    return EXIT.ok;
+  } catch (err) {
+    io.stderr(`gridkeeper status: ${err instanceof Error ? err.message : String(err)}`);
+    return EXIT.failure;
+  } finally {
+    await session.close();
+  }
+}
+
+/** The human-readable table. */
+export function renderStatus(view: SiteView, nowMs: number): string[] {
+  const out: string[] = [];
+  out.push(`site ${view.site}  (${view.root}/sites/${view.site})`);
+  if (view.lock.holder !== null) {
+    out.push(`lock held by ${view.lock.holder} since ${view.lock.since} (${ago(view.lock.since, nowMs)}), ${view.lock.node}, token ${view.lock.token}`);
+  } else {
+    out.push('lock: nobody holds it — no agent may act on commands');
+  }
+  out.push('');
+  out.push('AGENTS');
+  const agentRows = view.agents.map((a) => {
+    const d = a.document ?? {};
+    return [a.agentId, a.agentId === view.lock.holder ? 'leader' : 'standby', str(d.host), str(d.pid), str(d.version), str(d.startedAt)];
+  });
+  out.push(...table(['AGENT', 'ROLE', 'HOST', 'PID', 'VERSION', 'STARTED'], agentRows));
+  out.push('');
+  out.push('DEVICES');
+  const deviceRows = Object.entries(view.devices)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([id, d]) => [id, str(d.kind), str(d.status), ago(d.readAt, nowMs), summary(d.values), d.error === null ? '' : str(d.error)]);
+  out.push(...table(['DEVICE', 'KIND', 'STATUS', 'AGE', 'VALUES', 'ERROR'], deviceRows));
+  out.push('');
+  out.push(`PENDING COMMANDS (${view.pendingCommands.length})`);
+  out.push(...table(['ID', 'CREATED', 'COMMAND'], view.pendingCommands.map((c) => [c.id, ago(c.createdAt, nowMs), JSON.stringify(c.command)])));
+  out.push('');
+  out.push(`RECENT RESULTS (${view.recentResults.length})`);
+  out.push(
+    ...table(
+      ['ID', 'STATUS', 'BY', 'TOKEN', 'COMMAND', 'READ BACK', 'ERROR'],
+      view.recentResults.map(({ id, result }) => {
+        const r = (typeof result === 'object' && result !== null ? result : {}) as Record<string, unknown>;
+        const c = (typeof r.command === 'object' && r.command !== null ? r.command : {}) as Record<string, unknown>;
+        return [id, str(r.status), str(r.agentId), str(r.token), `${str(c.device)}.${str(c.point)}=${JSON.stringify(c.value)}`, str(r.readBack), str(r.error)];
+      }),
+    ),
+  );
+  return out;
+}
+
+function summary(values: Record<string, unknown>): string {
+  const entries = Object.entries(values).filter(([, v]) => typeof v !== 'string');
+  const shown = entries.slice(0, MAX_VALUES_SHOWN).map(([k, v]) => `${k}=${typeof v === 'number' ? round(v) : String(v)}`);
+  return shown.join(' ') + (entries.length > MAX_VALUES_SHOWN ? ` (+${entries.length - MAX_VALUES_SHOWN})` : '');
+}
+
+function round(v: number): string {
+  return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(2)));
+}
+
+function ago(iso: string | null, nowMs: number): string {
+  if (iso === null) return '-';
+  const ms = nowMs - Date.parse(iso);
+  if (!Number.isFinite(ms)) return '?';
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms ago`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)}s ago`;
+  return `${Math.round(ms / 60_000)}min ago`;
+}
+
+function str(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  if (rows.length === 0) return ['  (none)'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => '  ' + cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)];
 }

@@ -1,0 +1,95 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The agent's Prometheus metrics, on a registry of its own (no global state: two agents in one
+ * test process keep separate numbers). Every name starts with `gridkeeper_`.
+ */
+export class AgentMetrics {
+  readonly registry = new Registry();
+
+  readonly pollDuration = new Histogram({
+    name: 'gridkeeper_poll_duration_seconds',
+    help: 'Duration of one device poll (all its read requests), in seconds',
+    labelNames: ['device'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly pollLateness = new Histogram({
+    name: 'gridkeeper_poll_start_delay_seconds',
+    help: 'How late a poll started after its scheduled time, in seconds',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+
+  readonly pollOverruns = new Counter({
+    name: 'gridkeeper_poll_overruns_total',
+    help: 'Polls skipped because the previous poll of the device was still running',
+    labelNames: ['device'] as const,
+    registers: [this.registry],
+  });
+
+  readonly polls = new Counter({
+    name: 'gridkeeper_polls_total',
+    help: 'Device polls by result (ok, error)',
+    labelNames: ['device', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deviceUp = new Gauge({
+    name: 'gridkeeper_device_up',
+    help: '1 when the last poll of the device succeeded, 0 otherwise (pending, error, standby)',
+    labelNames: ['device', 'kind', 'bus'] as const,
+    registers: [this.registry],
+  });
+
+  readonly modbusRequests = new Gauge({
+    name: 'gridkeeper_modbus_requests_total',
+    help: 'Modbus requests sent on a bus since start',
+    labelNames: ['bus'] as const,
+    registers: [this.registry],
+  });
+
+  readonly modbusErrors = new Gauge({
+    name: 'gridkeeper_modbus_errors_total',
+    help: 'Modbus requests on a bus that failed, by kind (timeout, exception, transport, bad_response)',
+    labelNames: ['bus', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly zookeeperState = new Gauge({
+    name: 'gridkeeper_zookeeper_state',
+    help: '1 for the current ZooKeeper session state, 0 for the others',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly leader = new Gauge({
+    name: 'gridkeeper_leader',
+    help: '1 while this agent holds the site lock',
+    registers: [this.registry],
+  });
+
+  readonly commands = new Counter({
+    name: 'gridkeeper_commands_total',
+    help: 'Commands handled by this agent, by result status',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly publishes = new Counter({
+    name: 'gridkeeper_readings_published_total',
+    help: 'Readings snapshots written to ZooKeeper',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'gridkeeper_process_' });
+    for (const s of ['connecting', 'connected', 'suspended', 'lost']) this.zookeeperState.set({ state: s }, 0);
+    this.leader.set(0);
+  }
+
+  setZookeeperState(state: string): void {
+    for (const s of ['connecting', 'connected', 'suspended', 'lost']) this.zookeeperState.set({ state: s }, s === state ? 1 : 0);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Fixed-rate scheduling without drift: tick k is due at `startMs + k * intervalMs` on the monotonic
+ * clock, whatever each run took. A run still going when its next tick is due makes that tick (and
+ * any other missed one) an overrun: skipped and counted, never queued up behind it.
+ */
+export interface Clock {
+  /** Monotonic milliseconds (performance.now()). */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface TickInfo {
+  /** When this tick was due (monotonic ms). */
+  dueMs: number;
+  /** How late it started (ms). */
+  lateMs: number;
+}
+
+export class FixedRateTimer {
+  private timer: unknown = null;
+  private running = false;
+  private stopped = true;
+  private k = 0;
+  private startMs = 0;
+  /** Ticks skipped because the previous run was still going. */
+  overruns = 0;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly run: (tick: TickInfo) => Promise<void>,
+    private readonly clock: Clock = systemClock,
+    private readonly onOverrun: (skipped: number) => void = () => undefined,
+  ) {}
+
+  start(initialDelayMs = 0): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.startMs = this.clock.now() + initialDelayMs;
+    this.k = 0;
+    this.arm();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  get busy(): boolean {
+    return this.running;
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    const dueMs = this.startMs + this.k * this.intervalMs;
+    this.timer = this.clock.setTimeout(() => this.fire(dueMs), Math.max(0, dueMs - this.clock.now()));
+  }
+
+  private fire(dueMs: number): void {
+    this.timer = null;
+    if (this.stopped) return;
+    const now = this.clock.now();
+    // Ticks whose time has fully passed while we waited (event loop stall) are skipped, not replayed.
+    const behind = Math.floor((now - dueMs) / this.intervalMs);
+    if (behind > 0) {
+      this.overruns += behind;
+      this.onOverrun(behind);
+      this.k += behind;
+    }
+    this.k += 1;
+    if (this.running) {
+      this.overruns += 1;
+      this.onOverrun(1);
+    } else {
+      this.running = true;
+      const tickDue = dueMs + behind * this.intervalMs;
+      this.run({ dueMs: tickDue, lateMs: now - tickDue }).finally(() => {
+        this.running = false;
+      }).catch(() => undefined);
+    }
+    this.arm();
+  }
+}

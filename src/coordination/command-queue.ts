@@ -1,0 +1,338 @@
+// CommandQueue: the lock holder's work on `commands/`. Active only while leader; handles
+// `cmd-<10 digits>` in sequence order, one at a time:
+//   1. results/cmd-N already exists (a predecessor wrote it, then died before deleting the
+//      command): just delete the command.
+//   2. parse the JSON; malformed => `rejected` with the reason, the raw text kept in the result.
+//   3. handler.check(): unknown device/point, not writable, wrong type, out of range => `rejected`.
+//   4. expiry by ZooKeeper's clock: age = serverNow - ctime of the command znode, where serverNow
+//      comes from the ServerClock (offset learned from our own writes' mtime; a Pi may boot with
+//      a wrong clock). Older than its ttlMs (or control.commandTtlMs) => `expired`, never applied.
+//   5. handler.apply(cmd, guard) only while the actuation gate is open; guard() is asked again
+//      right before the bytes go out.
+//   6. create results/cmd-N (create fails with NODEEXISTS if a result exists: never two results),
+//      then delete the command.
+// If the gate closes before the write (guard() said no) or after the write but before the result,
+// NO result is written and the command stays for the next holder (or for us once the gate opens
+// again), which applies it again. That redo is safe because a command sets an absolute value
+// (a setpoint, a limit, an on/off state): writing the same value twice leaves the device as writing
+// it once. Only the holder that writes the result "owns" the command, and only one result can exist.
+// Old results beyond `resultsKept` are pruned, oldest sequence first.
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { ActuationGate } from './actuation-gate.js';
+import type { Clock } from './clock.js';
+import { parseCommand, type CommandHandler, type CommandStatus, type ResultDocument } from './command.js';
+import { isZkError } from './errors.js';
+import { sortBySequence, type SitePaths } from './paths.js';
+import type { ServerClock } from './server-clock.js';
+import type { ZkSession } from './session.js';
+import type { SiteLock } from './site-lock.js';
+import { withTimeout } from './timeout.js';
+import type { ZkAcl } from './zk-client.js';
+
+const CMD_PREFIX = 'cmd-';
+/** A clock sample older than this is refreshed by a probe write before judging expiry. */
+const MAX_CLOCK_SAMPLE_AGE_MS = 10 * 60_000;
+
+export interface CommandQueueOptions {
+  paths: SitePaths;
+  agentId: string;
+  /** control.commandTtlMs: TTL of a command without its own ttlMs. */
+  defaultTtlMs: number;
+  /** control.resultsKept: results kept before the oldest are pruned. */
+  resultsKept: number;
+  /** ACL for results (set right after create); null keeps the library's open ACL. */
+  resultAcl: readonly ZkAcl[] | null;
+  /** How long close() waits for the command in flight. Default 4000 ms. */
+  closeWaitMs?: number;
+}
+
+export interface CommandQueueDeps {
+  session: ZkSession;
+  lock: SiteLock;
+  gate: ActuationGate;
+  handler: CommandHandler;
+  serverClock: ServerClock;
+  /** Makes a write whose Stat teaches the ServerClock (used when it has no recent sample). */
+  clockProbe?: () => Promise<unknown>;
+  logger: Logger;
+  clock: Clock;
+}
+
+type Outcome = 'done' | 'deferred';
+
+export class CommandQueue extends EventEmitter<{ result: [name: string, result: ResultDocument] }> {
+  private readonly log: Logger;
+  private started = false;
+  private closed = false;
+  private runner: Promise<void> | null = null;
+  private wake = false;
+  private wakeUp: (() => void) | null = null;
+  private readonly countsByStatus: Record<CommandStatus, number> = { applied: 0, rejected: 0, failed: 0, expired: 0 };
+  private resultsSincePrune = 0;
+
+  private readonly poke = (): void => {
+    this.wake = true;
+    const w = this.wakeUp;
+    this.wakeUp = null;
+    w?.();
+    this.kick();
+  };
+
+  constructor(
+    private readonly opts: CommandQueueOptions,
+    private readonly deps: CommandQueueDeps,
+  ) {
+    super();
+    this.log = deps.logger.child({ component: 'command-queue' });
+  }
+
+  /** Results written by this agent, by status (for metrics). */
+  counts(): Readonly<Record<CommandStatus, number>> {
+    return { ...this.countsByStatus };
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.deps.lock.on('leader', this.poke);
+    this.deps.lock.on('follower', this.poke);
+    this.deps.gate.on('open', this.poke);
+    this.kick();
+  }
+
+  /** Stops taking commands; waits (bounded) for the one in flight. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.deps.lock.off('leader', this.poke);
+    this.deps.lock.off('follower', this.poke);
+    this.deps.gate.off('open', this.poke);
+    this.poke();
+    if (this.runner) {
+      await withTimeout(this.runner, this.opts.closeWaitMs ?? 4000, 'command in flight').catch((err: unknown) =>
+        this.log.warn({ err }, 'command still in flight at close'),
+      );
+    }
+  }
+
+  private active(): boolean {
+    return !this.closed && this.deps.lock.isLeader && this.deps.session.state === 'connected';
+  }
+
+  private kick(): void {
+    if (this.runner || !this.started || !this.active()) return;
+    this.runner = this.run()
+      .catch((err: unknown) => this.log.error({ err }, 'command queue stopped on an error'))
+      .finally(() => {
+        this.runner = null;
+        if (this.wake && this.active()) this.kick();
+      });
+  }
+
+  private async run(): Promise<void> {
+    this.log.info('command queue active (leader)');
+    while (this.active()) {
+      this.wake = false;
+      let names: { name: string; seq: number }[];
+      try {
+        names = sortBySequence(await this.deps.session.getChildren(this.opts.paths.commands, this.poke), CMD_PREFIX);
+      } catch (err) {
+        this.log.debug({ err }, 'listing commands failed');
+        await this.sleepUntilWoken(1000);
+        continue;
+      }
+      let deferred = false;
+      for (const { name } of names) {
+        if (!this.active()) break;
+        let outcome: Outcome;
+        try {
+          outcome = await this.handle(name);
+        } catch (err) {
+          this.log.warn({ err, command: name }, 'command handling interrupted; retrying');
+          outcome = 'deferred';
+        }
+        if (outcome === 'deferred') {
+          deferred = true;
+          break;
+        }
+      }
+      if (this.resultsSincePrune > 0 && (names.length === 0 || this.resultsSincePrune >= 50)) await this.prune();
+      if (deferred || names.length === 0) await this.sleepUntilWoken(deferred ? this.retryDelayMs() : 60_000);
+    }
+    this.log.info('command queue inactive');
+  }
+
+  private async handle(name: string): Promise<Outcome> {
+    const { session, handler, gate } = this.deps;
+    const cmdPath = this.opts.paths.command(name);
+    const resultPath = this.opts.paths.result(name);
+    if ((await session.exists(resultPath)) !== null) {
+      this.log.info({ command: name }, 'result already exists (a previous holder finished it); deleting the command');
+      await this.deleteCommand(cmdPath);
+      return 'done';
+    }
+    let got: { data: Buffer; stat: { ctimeMs: number } };
+    try {
+      got = await session.get(cmdPath);
+    } catch (err) {
+      if (isZkError(err, 'NONODE')) return 'done'; // deleted meanwhile
+      throw err;
+    }
+    const startedAt = this.isoNow();
+    const parsed = parseCommand(got.data);
+    if (!parsed.ok) return this.finish(name, { command: parsed.raw, status: 'rejected', error: parsed.reason, startedAt });
+    const { command, raw } = parsed;
+    let reason: string | null;
+    try {
+      reason = handler.check(command);
+    } catch (err) {
+      reason = `check failed: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    if (reason !== null) return this.finish(name, { command: raw, status: 'rejected', error: reason, startedAt });
+
+    const serverNow = await this.serverNowMs();
+    if (serverNow === null) {
+      this.log.warn({ command: name }, "no estimate of ZooKeeper's clock yet; command waits");
+      return 'deferred';
+    }
+    // Conservative towards "never apply stale": the estimate's uncertainty counts as age.
+    const ageMs = Math.round(serverNow.nowMs - got.stat.ctimeMs + serverNow.uncertaintyMs);
+    const ttlMs = command.ttlMs ?? this.opts.defaultTtlMs;
+    if (ageMs > ttlMs) {
+      return this.finish(name, {
+        command: raw,
+        status: 'expired',
+        error: `expired: ${ageMs}ms old by ZooKeeper's clock, ttl ${ttlMs}ms`,
+        startedAt,
+      });
+    }
+
+    if (!gate.isOpen()) return 'deferred';
+    const fence = gate.fence();
+    let refused = false;
+    const guard = (): boolean => {
+      const open = gate.guard();
+      if (!open) refused = true;
+      return open;
+    };
+    let status: CommandStatus = 'applied';
+    let readBack: unknown = null;
+    let error: string | null = null;
+    try {
+      readBack = (await handler.apply(command, guard)).readBack ?? null;
+    } catch (err) {
+      status = 'failed';
+      error = err instanceof Error ? err.message : String(err);
+    }
+    if (refused || !gate.isOpen()) {
+      // The gate closed before the write (nothing sent) or after it: no result, the command stays;
+      // the next holder applies it again, which is safe for an absolute setpoint.
+      this.log.warn({ command: name, refused, status }, 'actuation gate closed around the write; command left for the next holder');
+      return 'deferred';
+    }
+    return this.finish(name, { command: raw, status, error, readBack, startedAt, fence });
+  }
+
+  private async finish(
+    name: string,
+    r: {
+      command: Record<string, unknown> | string;
+      status: CommandStatus;
+      error: string | null;
+      startedAt: string;
+      readBack?: unknown;
+      fence?: { lock: string; token: string };
+    },
+  ): Promise<Outcome> {
+    const { session, gate } = this.deps;
+    if (!this.deps.lock.isLeader || session.state !== 'connected') return 'deferred';
+    const fence = r.fence ?? gate.fence();
+    const doc: ResultDocument = {
+      command: r.command,
+      status: r.status,
+      agentId: this.opts.agentId,
+      lock: fence.lock,
+      token: fence.token,
+      startedAt: r.startedAt,
+      finishedAt: this.isoNow(),
+      readBack: r.readBack ?? null,
+      error: r.error,
+    };
+    const resultPath = this.opts.paths.result(name);
+    try {
+      await session.create(resultPath, Buffer.from(JSON.stringify(doc)), 'persistent');
+    } catch (err) {
+      if (!isZkError(err, 'NODEEXISTS')) throw err;
+      this.log.warn({ command: name }, 'a result exists already; not writing a second one');
+      await this.deleteCommand(this.opts.paths.command(name));
+      return 'done';
+    }
+    if (this.opts.resultAcl) {
+      await session.setAcl(resultPath, this.opts.resultAcl).catch((err: unknown) => this.log.warn({ err, resultPath }, 'setting the result ACL failed'));
+    }
+    this.countsByStatus[r.status]++;
+    this.resultsSincePrune++;
+    this.log.info({ command: name, status: r.status, error: r.error, token: fence.token }, 'command result written');
+    this.emit('result', name, doc);
+    await this.deleteCommand(this.opts.paths.command(name));
+    return 'done';
+  }
+
+  private async deleteCommand(path: string): Promise<void> {
+    try {
+      await this.deps.session.delete(path);
+    } catch (err) {
+      if (!isZkError(err, 'NONODE')) throw err;
+    }
+  }
+
+  /** Deletes the oldest results beyond resultsKept. */
+  private async prune(): Promise<void> {
+    this.resultsSincePrune = 0;
+    try {
+      const results = sortBySequence(await this.deps.session.getChildren(this.opts.paths.results), CMD_PREFIX);
+      const excess = results.length - this.opts.resultsKept;
+      for (const { name } of results.slice(0, Math.max(0, excess))) {
+        if (!this.active()) return;
+        await this.deleteCommand(this.opts.paths.result(name));
+      }
+      if (excess > 0) this.log.debug({ pruned: excess }, 'old results pruned');
+    } catch (err) {
+      this.log.warn({ err }, 'pruning results failed');
+    }
+  }
+
+  private async serverNowMs(): Promise<{ nowMs: number; uncertaintyMs: number } | null> {
+    const clock = this.deps.serverClock;
+    const age = clock.sampleAgeMs();
+    if ((age === null || age > MAX_CLOCK_SAMPLE_AGE_MS) && this.deps.clockProbe) {
+      await this.deps.clockProbe().catch((err: unknown) => this.log.debug({ err }, 'clock probe failed'));
+    }
+    const nowMs = clock.nowMs();
+    return nowMs === null ? null : { nowMs, uncertaintyMs: clock.uncertaintyMs() ?? 0 };
+  }
+
+  /** Times in results: ZooKeeper's clock when known (consistent across agents), else the local one. */
+  private isoNow(): string {
+    return new Date(this.deps.serverClock.nowMs() ?? this.deps.clock.nowMs()).toISOString();
+  }
+
+  private retryDelayMs(): number {
+    return Math.max(50, this.deps.session.negotiatedTimeoutMs / 6);
+  }
+
+  private sleepUntilWoken(maxMs: number): Promise<void> {
+    if (this.wake || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = null;
+        resolve();
+      }, maxMs);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

@@ -1,0 +1,159 @@
+// Typed errors of the ZooKeeper side. The native client's numeric return codes become a ZkError
+// carrying ZooKeeper's own code name (NONODE, NODEEXISTS, NOAUTH, CONNECTIONLOSS, SESSIONEXPIRED...),
+// so callers switch on `code`, never on message text. Messages name the operation and the path.
+import { GridkeeperError } from '../errors.js';
+
+/** ZooKeeper's error codes (zookeeper.h, ZOO_ERRORS) by number, as their names without the `Z`. */
+const ZK_CODE_NAMES = {
+  [-1]: 'SYSTEMERROR',
+  [-2]: 'RUNTIMEINCONSISTENCY',
+  [-3]: 'DATAINCONSISTENCY',
+  [-4]: 'CONNECTIONLOSS',
+  [-5]: 'MARSHALLINGERROR',
+  [-6]: 'UNIMPLEMENTED',
+  [-7]: 'OPERATIONTIMEOUT',
+  [-8]: 'BADARGUMENTS',
+  [-9]: 'INVALIDSTATE',
+  [-13]: 'NEWCONFIGNOQUORUM',
+  [-14]: 'RECONFIGINPROGRESS',
+  [-15]: 'SSLCONNECTIONERROR',
+  [-100]: 'APIERROR',
+  [-101]: 'NONODE',
+  [-102]: 'NOAUTH',
+  [-103]: 'BADVERSION',
+  [-108]: 'NOCHILDRENFOREPHEMERALS',
+  [-110]: 'NODEEXISTS',
+  [-111]: 'NOTEMPTY',
+  [-112]: 'SESSIONEXPIRED',
+  [-113]: 'INVALIDCALLBACK',
+  [-114]: 'INVALIDACL',
+  [-115]: 'AUTHFAILED',
+  [-116]: 'CLOSING',
+  [-117]: 'NOTHING',
+  [-118]: 'SESSIONMOVED',
+  [-119]: 'NOTREADONLY',
+  [-120]: 'EPHEMERALONLOCALSESSION',
+  [-121]: 'NOWATCHER',
+  [-123]: 'RECONFIGDISABLED',
+  [-124]: 'SESSIONCLOSEDREQUIRESASLAUTH',
+  [-127]: 'THROTTLEDOP',
+} as const;
+
+export type ZkErrorCode = (typeof ZK_CODE_NAMES)[keyof typeof ZK_CODE_NAMES] | 'UNKNOWN';
+
+/** Codes after which the same operation may succeed later (on a reconnected or a new session). */
+const RETRYABLE: ReadonlySet<ZkErrorCode> = new Set<ZkErrorCode>([
+  'CONNECTIONLOSS',
+  'OPERATIONTIMEOUT',
+  'SESSIONEXPIRED',
+  'SESSIONMOVED',
+  'CLOSING',
+  'THROTTLEDOP',
+]);
+
+export function zkCodeName(rc: number): ZkErrorCode {
+  const names: Readonly<Record<number, ZkErrorCode>> = ZK_CODE_NAMES;
+  return names[rc] ?? 'UNKNOWN';
+}
+
+/** A ZooKeeper operation failed: `code` is ZooKeeper's name for it, `rc` the native number. */
+export class ZkError extends GridkeeperError {
+  readonly code: ZkErrorCode;
+  readonly retryable: boolean;
+  /** The native return code, e.g. -101 for NONODE. */
+  readonly rc: number;
+  /** The operation, e.g. `create`, `getChildren`. */
+  readonly op: string;
+  readonly path: string | null;
+
+  constructor(rc: number, op: string, path: string | null, detail?: string) {
+    const code = zkCodeName(rc);
+    const where = path === null ? '' : ` ${path}`;
+    super(`ZooKeeper ${op}${where} failed: ${code} (${rc})${detail ? `: ${detail}` : ''}`);
+    this.code = code;
+    this.rc = rc;
+    this.op = op;
+    this.path = path;
+    this.retryable = RETRYABLE.has(code);
+  }
+}
+
+/** Native return codes used in logic (the rest only travel inside a ZkError). */
+export const ZK_RC = {
+  OK: 0,
+  CONNECTIONLOSS: -4,
+  INVALIDSTATE: -9,
+  NONODE: -101,
+  NOAUTH: -102,
+  NODEEXISTS: -110,
+  SESSIONEXPIRED: -112,
+  AUTHFAILED: -115,
+  CLOSING: -116,
+} as const;
+
+export function isZkError(err: unknown, ...codes: ZkErrorCode[]): err is ZkError {
+  return err instanceof ZkError && (codes.length === 0 || codes.includes(err.code));
+}
+
+export type CredentialsErrorCode = 'CREDENTIALS_UNREADABLE' | 'CREDENTIALS_INSECURE' | 'CREDENTIALS_MALFORMED';
+
+/** The digest credentials file cannot be used. Fix the file; retrying cannot help. */
+export class CredentialsError extends GridkeeperError {
+  readonly code: CredentialsErrorCode;
+  readonly retryable = false;
+  readonly file: string;
+
+  constructor(code: CredentialsErrorCode, file: string, message: string, options?: { cause?: unknown }) {
+    super(`zookeeper.auth.credentialsFile ${file}: ${message}`, options);
+    this.code = code;
+    this.file = file;
+  }
+}
+
+/**
+ * Another live ZooKeeper session keeps `agents/<agentId>`: a second agent runs with this id. A node
+ * left by our own previous process would have vanished within its session timeout.
+ */
+export class DuplicateAgentError extends GridkeeperError {
+  readonly code = 'DUPLICATE_AGENT';
+  readonly retryable = false;
+  readonly path: string;
+  /** The session that holds the node, `0x...`. */
+  readonly ownerSessionId: string;
+
+  constructor(path: string, ownerSessionId: string, waitedMs: number, holder: string) {
+    super(
+      `A second live agent with this id exists: ${path} is held by ZooKeeper session ${ownerSessionId}` +
+        `${holder ? ` (${holder})` : ''} and did not go away within ${waitedMs}ms; ` +
+        'give each agent its own agent.id, or stop the other one',
+    );
+    this.path = path;
+    this.ownerSessionId = ownerSessionId;
+  }
+}
+
+/** Data too large for one znode (ZooKeeper's jute.maxbuffer is about 1 MB). */
+export class ZnodeTooLargeError extends GridkeeperError {
+  readonly code = 'ZNODE_TOO_LARGE';
+  readonly retryable = false;
+  readonly path: string;
+  readonly bytes: number;
+
+  constructor(path: string, bytes: number, maxBytes: number) {
+    super(`Data for ${path} is ${bytes} bytes, more than the ${maxBytes} bytes a znode may hold`);
+    this.path = path;
+    this.bytes = bytes;
+  }
+}
+
+/** A coordination step did not finish in time (e.g. deleting our node on close over a dead link). */
+export class CoordinationTimeoutError extends GridkeeperError {
+  readonly code = 'TIMEOUT';
+  readonly retryable = true;
+  readonly timeoutMs: number;
+
+  constructor(what: string, timeoutMs: number) {
+    super(`Timeout after ${timeoutMs}ms [${what}]`);
+    this.timeoutMs = timeoutMs;
+  }
+}

@@ -1,0 +1,32 @@
+// Coordination: everything ZooKeeper. Knows nothing of Modbus; the agent hands in a CommandHandler.
+export { SiteCoordinator, type SiteCoordinatorDeps, type SiteCoordinatorEvents, type SiteCoordinatorOptions } from './site-coordinator.js';
+export { ZkSession, type SessionState, type ZkSessionOptions, type ZkSessionEvents } from './session.js';
+export { EphemeralNode, ZNODE_MAX_BYTES, type EphemeralNodeOptions } from './ephemeral-node.js';
+export { SiteLock, type LockHold, type SiteLockOptions } from './site-lock.js';
+export { ActuationGate, NotLeaderError, type ActuationGateOptions } from './actuation-gate.js';
+export { CommandQueue, type CommandQueueOptions } from './command-queue.js';
+export {
+  parseCommand,
+  COMMAND_STATUSES,
+  type Command,
+  type CommandHandler,
+  type CommandStatus,
+  type ResultDocument,
+} from './command.js';
+export { SitePaths, sequenceOf, sortBySequence } from './paths.js';
+export { siteAcls, parseAclId, type SiteAcls } from './acl.js';
+export { readCredentialsFile, digestAclId, type DigestCredentials } from './credentials.js';
+export { ensurePath, ensureNode, ensureSiteTree } from './tree.js';
+export { ServerClock } from './server-clock.js';
+export { StallDetector } from './stall-detector.js';
+export { systemClock, type Clock } from './clock.js';
+export { ZK_PERM, formatSessionId, type ZkAcl, type ZkStat, type CreateMode } from './zk-client.js';
+export {
+  ZkError,
+  isZkError,
+  CredentialsError,
+  DuplicateAgentError,
+  ZnodeTooLargeError,
+  CoordinationTimeoutError,
+  type ZkErrorCode,
+} from './errors.js';

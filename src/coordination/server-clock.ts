@@ -1,0 +1,71 @@
+// ZooKeeper's clock as seen from here. Command expiry compares a command's ctime (stamped by the
+// ZooKeeper leader) with "now"; the local wall clock cannot be trusted for that (a Raspberry Pi has
+// no battery clock and may boot with the wrong date, then jump when NTP arrives). Every write this
+// agent makes returns a Stat whose mtime is the server's time of that write, somewhere between our
+// send and our receive: that pins the offset between the server clock and our MONOTONIC clock to
+// within half the round trip. Monotonic rather than Date.now(): the offset then survives NTP jumps.
+// Of the samples of the last `windowMs` the one with the shortest round trip wins.
+import type { Clock } from './clock.js';
+
+interface Sample {
+  atMonoMs: number;
+  offsetMs: number;
+  rttMs: number;
+}
+
+export class ServerClock {
+  private samples: Sample[] = [];
+  private readonly windowMs: number;
+
+  constructor(
+    private readonly deps: { clock: Clock },
+    opts: { windowMs?: number } = {},
+  ) {
+    this.windowMs = opts.windowMs ?? 60_000;
+  }
+
+  /** A request sent at `sentMonoMs` and answered at `receivedMonoMs` (monotonic) carried `serverTimeMs`. */
+  observe(sentMonoMs: number, receivedMonoMs: number, serverTimeMs: number): void {
+    if (!Number.isFinite(serverTimeMs) || receivedMonoMs < sentMonoMs) return;
+    const midMs = (sentMonoMs + receivedMonoMs) / 2;
+    this.samples.push({ atMonoMs: receivedMonoMs, offsetMs: serverTimeMs - midMs, rttMs: receivedMonoMs - sentMonoMs });
+    this.prune();
+  }
+
+  /** Estimated server time now (ms since the epoch), or null before the first sample. */
+  nowMs(): number | null {
+    const best = this.best();
+    return best === null ? null : this.deps.clock.monotonicMs() + best.offsetMs;
+  }
+
+  /** Half the round trip of the sample in use: the estimate is within this of the server's clock. */
+  uncertaintyMs(): number | null {
+    const best = this.best();
+    return best === null ? null : best.rttMs / 2;
+  }
+
+  /** How old the newest sample is, ms; null without any. */
+  sampleAgeMs(): number | null {
+    const last = this.samples[this.samples.length - 1];
+    return last === undefined ? null : this.deps.clock.monotonicMs() - last.atMonoMs;
+  }
+
+  /** Server time minus local wall-clock time, ms (for logs: how wrong the local clock is). */
+  wallClockSkewMs(): number | null {
+    const now = this.nowMs();
+    return now === null ? null : now - this.deps.clock.nowMs();
+  }
+
+  private best(): Sample | null {
+    this.prune();
+    let best: Sample | null = null;
+    for (const s of this.samples) if (best === null || s.rttMs < best.rttMs) best = s;
+    return best;
+  }
+
+  /** Drops samples older than the window, but always keeps the newest one. */
+  private prune(): void {
+    const cutoff = this.deps.clock.monotonicMs() - this.windowMs;
+    while (this.samples.length > 1 && (this.samples[0]?.atMonoMs ?? 0) < cutoff) this.samples.shift();
+  }
+}

@@ -1,0 +1,281 @@
+// SiteCoordinator: what the agent uses of ZooKeeper, wired from a SiteConfig.
+//   session -> site tree (ACLs) -> agents/<id> (waits out a lingering node of our previous process)
+//           -> readings/<id> -> site lock -> actuation gate -> command queue
+// start() never waits for ZooKeeper (it may be down; the session retries forever); `ready()` resolves
+// once our agent node exists and we are queued for the lock. close() is the SIGTERM path: finish the
+// write in flight, delete our lock node, close the session so our ephemeral nodes vanish at once.
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import type { Logger } from 'pino';
+import type { SiteConfig } from '../config/types.js';
+import { siteAcls, type SiteAcls } from './acl.js';
+import { ActuationGate } from './actuation-gate.js';
+import { systemClock, type Clock } from './clock.js';
+import type { CommandHandler, CommandStatus, ResultDocument } from './command.js';
+import { CommandQueue } from './command-queue.js';
+import { digestAclId, readCredentialsFile } from './credentials.js';
+import { EphemeralNode } from './ephemeral-node.js';
+import { DuplicateAgentError, ZK_RC, ZkError } from './errors.js';
+import { SitePaths } from './paths.js';
+import { ServerClock } from './server-clock.js';
+import { ZkSession, type SessionState, type ZkSessionOptions } from './session.js';
+import { SiteLock } from './site-lock.js';
+import { sleep } from './timeout.js';
+import { ensureSiteTree } from './tree.js';
+
+export interface SiteCoordinatorDeps {
+  logger: Logger;
+  handler: CommandHandler;
+  /** gridkeeper's version, for the agent document. */
+  version: string;
+  clock?: Clock;
+  host?: string;
+  pid?: number;
+}
+
+export interface SiteCoordinatorOptions {
+  /** ACL ids (`scheme:id`) allowed to create commands when credentials are configured (see acl.ts). */
+  commandIssuers?: string[];
+  /** Longest device write after guard(), ms. Default: the largest bus timeoutMs of the config. */
+  maxWriteMs?: number;
+  /** Passed to the session (backoff, stall fraction, native log level...). */
+  session?: Partial<Omit<ZkSessionOptions, 'connect' | 'sessionTimeoutMs' | 'credentialsFile'>>;
+}
+
+export interface SiteCoordinatorEvents {
+  state: [state: SessionState, previous: SessionState];
+  leader: [token: string];
+  follower: [reason: string];
+  result: [name: string, result: ResultDocument];
+  /** DuplicateAgentError (another live agent has our id), ZnodeTooLargeError, ... */
+  error: [err: Error];
+}
+
+export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
+  readonly paths: SitePaths;
+  readonly session: ZkSession;
+  readonly lock: SiteLock;
+  readonly gate: ActuationGate;
+  readonly serverClock: ServerClock;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly acls: SiteAcls | null;
+  private readonly agentNode: EphemeralNode;
+  private readonly readingsNode: EphemeralNode;
+  private readonly queue: CommandQueue;
+  private readonly startedAt: string;
+  private readings: Buffer;
+  private started = false;
+  private closing: Promise<void> | null = null;
+  private setupDone = false;
+  private setupRunning = false;
+  private readyResolve!: () => void;
+  private readyReject!: (err: Error) => void;
+  private readonly readyPromise: Promise<void>;
+
+  constructor(
+    private readonly config: SiteConfig,
+    private readonly deps: SiteCoordinatorDeps,
+    opts: SiteCoordinatorOptions = {},
+  ) {
+    super();
+    this.clock = deps.clock ?? systemClock;
+    this.log = deps.logger.child({ site: config.site, agentId: config.agent.id });
+    this.paths = new SitePaths(config.zookeeper.root, config.site);
+    const credentialsFile = config.zookeeper.auth?.credentialsFile;
+    // Read here too (the session reads it again at start): the ACLs need the digest id.
+    this.acls = credentialsFile === undefined ? null : siteAcls(digestAclId(readCredentialsFile(credentialsFile)), opts.commandIssuers);
+    this.startedAt = new Date(this.clock.nowMs()).toISOString();
+    this.readings = Buffer.from(
+      JSON.stringify({ site: config.site, agentId: config.agent.id, seq: 0, publishedAt: this.startedAt, leader: false, devices: {} }),
+    );
+    this.readyPromise = new Promise<void>((resolve, reject) => {
+      this.readyResolve = resolve;
+      this.readyReject = reject;
+    });
+    this.readyPromise.catch(() => undefined); // a rejection nobody awaits is not a crash
+
+    const logger = this.log;
+    const clock = this.clock;
+    this.session = new ZkSession(
+      {
+        ...opts.session,
+        connect: config.zookeeper.connect,
+        sessionTimeoutMs: config.zookeeper.sessionTimeoutMs,
+        ...(credentialsFile === undefined ? {} : { credentialsFile }),
+      },
+      { logger, clock },
+    );
+    this.serverClock = new ServerClock({ clock });
+    const session = this.session;
+    this.agentNode = new EphemeralNode(
+      {
+        path: this.paths.agent(config.agent.id),
+        render: () => this.agentDocument(),
+        minIntervalMs: config.publish.intervalMs,
+        acl: this.acls?.site ?? null,
+      },
+      { session, logger, clock, serverClock: this.serverClock },
+    );
+    this.readingsNode = new EphemeralNode(
+      { path: this.paths.reading(config.agent.id), render: () => this.readings, minIntervalMs: config.publish.intervalMs, acl: this.acls?.site ?? null },
+      { session, logger, clock, serverClock: this.serverClock },
+    );
+    this.lock = new SiteLock({ paths: this.paths, agentId: config.agent.id, acl: this.acls?.site ?? null }, { session, logger, clock });
+    const busMaxMs = Math.max(0, ...config.buses.map((b) => b.timeoutMs));
+    const maxWriteMs = opts.maxWriteMs ?? (busMaxMs > 0 ? busMaxMs : undefined);
+    this.gate = new ActuationGate(maxWriteMs === undefined ? {} : { maxWriteMs }, { session, lock: this.lock, logger, clock });
+    this.queue = new CommandQueue(
+      {
+        paths: this.paths,
+        agentId: config.agent.id,
+        defaultTtlMs: config.control.commandTtlMs,
+        resultsKept: config.control.resultsKept,
+        resultAcl: this.acls?.site ?? null,
+        closeWaitMs: 2500,
+      },
+      {
+        session,
+        lock: this.lock,
+        gate: this.gate,
+        handler: deps.handler,
+        serverClock: this.serverClock,
+        clockProbe: () => this.agentNode.writeNow(),
+        logger,
+        clock,
+      },
+    );
+
+    this.session.on('state', (state, previous) => {
+      this.emit('state', state, previous);
+      if (state === 'connected') void this.setup();
+    });
+    this.lock.on('leader', (hold) => {
+      this.agentNode.changed();
+      this.emit('leader', hold.token);
+    });
+    this.lock.on('follower', (reason) => {
+      this.agentNode.changed();
+      this.emit('follower', reason);
+    });
+    this.queue.on('result', (name, result) => this.emit('result', name, result));
+    this.agentNode.on('error', (err) => this.fail(err));
+    this.readingsNode.on('error', (err) => this.fail(err));
+  }
+
+  get state(): SessionState {
+    return this.session.state;
+  }
+
+  get isLeader(): boolean {
+    return this.lock.isLeader;
+  }
+
+  /** Our fencing token while leader, else null. */
+  get token(): string | null {
+    return this.lock.hold?.token ?? null;
+  }
+
+  get sessionId(): string | null {
+    return this.session.sessionId;
+  }
+
+  /** Results this agent wrote, by status (for metrics). */
+  commandCounts(): Readonly<Record<CommandStatus, number>> {
+    return this.queue.counts();
+  }
+
+  /** Starts connecting (throws CredentialsError for an unusable credentials file); never waits for ZooKeeper. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.session.start();
+    this.gate.start();
+    this.queue.start();
+  }
+
+  /** Resolves once our agent node exists and we are queued for the lock; rejects on DuplicateAgentError. */
+  ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  /** The readings snapshot (CONTRACT.md section 3) to publish; written at most once per publish.intervalMs. */
+  publishReadings(snapshot: unknown): void {
+    this.readings = Buffer.from(JSON.stringify(snapshot));
+    this.readingsNode.changed();
+  }
+
+  /** The SIGTERM path, exactly once: write in flight, lock node, session (ephemerals vanish at once). */
+  close(): Promise<void> {
+    if (!this.closing) this.closing = this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    this.log.info('closing coordination');
+    await this.queue.close(); // waits for the write in flight (bounded)
+    this.gate.close();
+    await Promise.all([this.lock.close(), this.agentNode.close(), this.readingsNode.close()]);
+    await this.session.close();
+    this.readyReject(new ZkError(ZK_RC.CLOSING, 'ready', null, 'coordination closed'));
+  }
+
+  /** Once per process: the tree and its ACLs, then our nodes, then the lock. */
+  private async setup(): Promise<void> {
+    if (this.setupDone || this.setupRunning || this.closing) return;
+    this.setupRunning = true;
+    try {
+      while (!this.setupDone && !this.closing) {
+        try {
+          await ensureSiteTree(this.session, this.paths, this.acls);
+          this.setupDone = true;
+        } catch (err) {
+          if (err instanceof ZkError && err.retryable) {
+            await this.session.whenConnected().catch(() => undefined);
+            continue;
+          }
+          this.log.error({ err }, 'cannot create the site tree in ZooKeeper; retrying in 5 s');
+          await sleep(5000);
+        }
+      }
+      if (this.closing) return;
+      this.agentNode.start();
+      await new Promise<void>((resolve) => {
+        if (this.agentNode.present) resolve();
+        this.agentNode.once('created', () => resolve());
+        this.readyPromise.catch(() => resolve()); // closed or a duplicate: stop waiting
+      });
+      if (!this.agentNode.present) return;
+      if (this.closing) return;
+      this.readingsNode.start();
+      this.lock.start();
+      this.log.info({ sessionId: this.session.sessionId }, 'coordination ready: agent node published, queued for the site lock');
+      this.readyResolve();
+    } finally {
+      this.setupRunning = false;
+    }
+  }
+
+  private fail(err: Error): void {
+    if (err instanceof DuplicateAgentError) this.readyReject(err);
+    this.log.error({ err }, 'coordination error');
+    this.emit('error', err);
+  }
+
+  private agentDocument(): Buffer {
+    const hold = this.lock.hold;
+    return Buffer.from(
+      JSON.stringify({
+        agentId: this.config.agent.id,
+        site: this.config.site,
+        host: this.deps.host ?? os.hostname(),
+        pid: this.deps.pid ?? process.pid,
+        version: this.deps.version,
+        startedAt: this.startedAt,
+        sessionId: this.session.sessionId,
+        leader: hold !== null,
+        token: hold?.token ?? null,
+      }),
+    );
+  }
+}
