@@ -69,7 +69,11 @@ export class Agent {
       );
     }
     const handler = new DeviceCommandHandler(config, this.drivers);
-    this.coordinator = new SiteCoordinator(config, { logger: deps.logger.child({ component: 'coordination' }), handler, version: deps.version });
+    this.coordinator = new SiteCoordinator(
+      config,
+      { logger: deps.logger.child({ component: 'coordination' }), handler, version: deps.version },
+      { commandIssuers: config.zookeeper.auth?.commandIssuers ?? [] },
+    );
     this.publisher = new ReadingsPublisher(config.site, config.agent.id);
     this.http =
       config.http.listen === false

@@ -125,7 +125,7 @@ function resolveConfig(raw: RawConfig, points: Map<number, LocatedPoint[]>, file
       connect: zk.connect,
       root: zk.root ?? '/gridkeeper',
       sessionTimeoutMs: zk.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
-      ...(zk.auth === undefined ? {} : { auth: { credentialsFile: zk.auth.credentialsFile } }),
+      ...(zk.auth === undefined ? {} : { auth: { credentialsFile: zk.auth.credentialsFile, commandIssuers: zk.auth.commandIssuers ?? [] } }),
     },
     publish: { intervalMs: raw.publish?.intervalMs ?? 1000 },
     control: {

@@ -135,6 +135,15 @@ export const configSchema = map({
       credentialsFile: z
         .string(err('must be an absolute path'))
         .regex(/^\/\S*[^/\s]$/, { error: 'must be an absolute path' }),
+      // Extension: ZooKeeper ACL ids (scheme:id) that may create commands besides the agents.
+      commandIssuers: z
+        .array(
+          z.string(err('must be a ZooKeeper ACL id like digest:ems:BASE64HASH, ip:10.0.0.0/8 or world:anyone')).regex(/^(digest|ip|world|sasl|x509):\S+$/, {
+            error: 'must be a ZooKeeper ACL id like digest:ems:BASE64HASH, ip:10.0.0.0/8 or world:anyone',
+          }),
+          err('must be a list of ZooKeeper ACL ids'),
+        )
+        .optional(),
     }).optional(),
   }),
   publish: map({ intervalMs: intIn(10, 3_600_000).optional() }).optional(),

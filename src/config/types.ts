@@ -70,7 +70,11 @@ export interface ZookeeperConfig {
   connect: string;
   root: string;              // default /gridkeeper
   sessionTimeoutMs: number;  // default 10000
-  auth?: { credentialsFile: string };
+  /**
+   * Digest credentials of the agents (file: one line user:password, mode 0600). Extension:
+   * `commandIssuers`, ACL ids (scheme:id) that may also create commands; default none.
+   */
+  auth?: { credentialsFile: string; commandIssuers?: string[] };
 }
 
 export interface SiteConfig {

@@ -18,6 +18,9 @@ import { ZK_RC, ZkError } from './errors.js';
 import { StallDetector } from './stall-detector.js';
 import { ZkClient, type CreateMode, type WatchCallback, type ZkAcl, type ZkStat } from './zk-client.js';
 
+/** Period of the native link-state poll, ms (a backstop: requests check it right away). */
+const LINK_CHECK_MS = 20;
+
 export type SessionState = 'connecting' | 'connected' | 'suspended' | 'lost';
 
 export interface ZkSessionOptions {
@@ -57,6 +60,8 @@ export class ZkSession extends EventEmitter<ZkSessionEvents> {
   private authPending: Promise<boolean> | null = null;
   private failures = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
+  /** Polls the client's native state: the library can drop a link without an event (zk-client.ts). */
+  private linkTimer: NodeJS.Timeout | null = null;
   /** Bumped on every link event: a confirmation answer from before it counts for nothing. */
   private linkEpoch = 0;
   private warnedTimeoutMs = 0;
@@ -104,6 +109,8 @@ export class ZkSession extends EventEmitter<ZkSessionEvents> {
     if (this.opts.credentialsFile !== undefined) this.credentials = readCredentialsFile(this.opts.credentialsFile);
     this.started = true;
     this.stall.start();
+    this.linkTimer = setInterval(() => this.client?.checkLink(), LINK_CHECK_MS);
+    this.linkTimer.unref();
     this.openClient();
   }
 
@@ -113,6 +120,8 @@ export class ZkSession extends EventEmitter<ZkSessionEvents> {
     this.closing = Promise.resolve();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
+    if (this.linkTimer) clearInterval(this.linkTimer);
+    this.linkTimer = null;
     this.stall.close();
     const client = this.client;
     this.client = null;

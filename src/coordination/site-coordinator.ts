@@ -34,7 +34,7 @@ export interface SiteCoordinatorDeps {
 }
 
 export interface SiteCoordinatorOptions {
-  /** ACL ids (`scheme:id`) allowed to create commands when credentials are configured (see acl.ts). */
+  /** ACL ids (`scheme:id`) allowed to create commands (see acl.ts); default zookeeper.auth.commandIssuers. */
   commandIssuers?: string[];
   /** Longest device write after guard(), ms. Default: the largest bus timeoutMs of the config. */
   maxWriteMs?: number;
@@ -84,7 +84,8 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
     this.paths = new SitePaths(config.zookeeper.root, config.site);
     const credentialsFile = config.zookeeper.auth?.credentialsFile;
     // Read here too (the session reads it again at start): the ACLs need the digest id.
-    this.acls = credentialsFile === undefined ? null : siteAcls(digestAclId(readCredentialsFile(credentialsFile)), opts.commandIssuers);
+    const issuers = opts.commandIssuers ?? config.zookeeper.auth?.commandIssuers ?? [];
+    this.acls = credentialsFile === undefined ? null : siteAcls(digestAclId(readCredentialsFile(credentialsFile)), issuers);
     this.startedAt = new Date(this.clock.nowMs()).toISOString();
     this.readings = Buffer.from(
       JSON.stringify({ site: config.site, agentId: config.agent.id, seq: 0, publishedAt: this.startedAt, leader: false, devices: {} }),

@@ -16,6 +16,11 @@
 //  - its create always uses an open ACL (ZOO_OPEN_ACL_UNSAFE); callers set_acl right after.
 //  - zookeeper_process() returning "nothing" `response_counter_limit` times in a row (default 10)
 //    makes it close the session as expired; a large getChildren answer alone can reach ~80.
+//  - a request issued on a connection the peer has just closed fails to send, and the C library
+//    (nonblocking_send) then drops the socket and sets its state to NOTCONNECTED (999) WITHOUT a
+//    'connecting' event; requests in flight only fail at the next connection attempt. Seen in tests:
+//    most link cuts under load went unreported. So after every request, and on checkLink(), the
+//    native state is read and a state other than connected is reported as a lost link.
 import ZooKeeper from 'zookeeper';
 import { ZK_RC, ZkError } from './errors.js';
 
@@ -87,9 +92,14 @@ export function formatSessionId(hex: string): string {
 
 type RcCallback = (rc: number, error: unknown, ...rest: unknown[]) => void;
 
+/** zookeeper.h: ZOO_CONNECTED_STATE and ZOO_READONLY_STATE. */
+const CONNECTED_STATES: ReadonlySet<number> = new Set([3, 5]);
+
 export class ZkClient {
   private readonly native: ZooKeeper;
   private closedFlag = false;
+  /** The last link event we passed on was `connect` (and no lost link was seen since). */
+  private linkUp = false;
 
   constructor(
     private readonly opts: ZkClientOptions,
@@ -103,10 +113,14 @@ export class ZkClient {
       response_counter_limit: opts.responseCounterLimit,
     });
     this.native.on('connect', () => {
-      if (!this.closedFlag) this.handlers.onConnect();
+      if (this.closedFlag) return;
+      this.linkUp = true;
+      this.handlers.onConnect();
     });
     this.native.on('connecting', () => {
-      if (!this.closedFlag) this.handlers.onConnecting();
+      if (this.closedFlag) return;
+      this.linkUp = false;
+      this.handlers.onConnecting();
     });
     this.native.on('close', (_self: unknown, code: unknown) => {
       if (this.closedFlag) return;
@@ -137,6 +151,17 @@ export class ZkClient {
     if (this.closedFlag) return this.opts.sessionTimeoutMs;
     const t = this.native.timeout;
     return t > 0 ? t : this.opts.sessionTimeoutMs;
+  }
+
+  /**
+   * Reports a link the library dropped without telling (see the header) as lost, at once.
+   * Cheap (reads one native field); called after every request and periodically by the session.
+   */
+  checkLink(): void {
+    if (this.closedFlag || !this.linkUp) return;
+    if (CONNECTED_STATES.has(this.native.state)) return;
+    this.linkUp = false;
+    this.handlers.onConnecting();
   }
 
   /** Closes exactly once; a no-op afterwards. Ephemeral nodes of the session vanish at once. */
@@ -237,6 +262,7 @@ export class ZkClient {
     }
     const rc = start();
     if (typeof rc === 'number' && rc !== ZK_RC.OK) reject(new ZkError(rc, op, path));
+    this.checkLink();
   }
 
   private watcher(watch: WatchCallback): (type: number) => void {

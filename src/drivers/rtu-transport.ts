@@ -48,6 +48,7 @@ interface Connection {
   openContext: RequestContext;
   /** Settles once the port is closed for good (or failed to open): its lock is released then. */
   closed: Promise<void>;
+  markClosed: () => void;
 }
 
 export class RtuTransport implements Transport {
@@ -92,7 +93,7 @@ export class RtuTransport implements Transport {
       const closed = new Promise<void>((done) => {
         markClosed = done;
       });
-      const conn: Connection = { port, closing: false, lost: false, onLost, openContext: context, closed };
+      const conn: Connection = { port, closing: false, lost: false, onLost, openContext: context, closed, markClosed };
       this.conn = conn;
       let opened = false;
       let lastError: unknown = null;
@@ -120,7 +121,10 @@ export class RtuTransport implements Transport {
         }
         if (conn.closing) {
           // close() came while the port was opening: finish the close it could not do.
-          port.close(() => reject(new TransportError('PORT_NOT_OPEN', `${this.label} closed while opening`, context)));
+          port.close(() => {
+            markClosed();
+            reject(new TransportError('PORT_NOT_OPEN', `${this.label} closed while opening`, context));
+          });
           return;
         }
         opened = true;
@@ -176,7 +180,7 @@ export class RtuTransport implements Transport {
     this.failInFlight((ctx) => new TransportError('CONNECTION_CLOSED', `${this.label} closed by this side`, ctx));
     // Still opening: the open callback sees `closing` and closes it. Either way wait for the port to
     // be really closed, so that whoever opens the path next does not find it locked.
-    if (conn.port.isOpen) conn.port.close(() => {});
+    if (conn.port.isOpen) conn.port.close(() => conn.markClosed());
     await conn.closed;
   }
 
@@ -251,7 +255,7 @@ export class RtuTransport implements Transport {
       this.conn = null;
       this.failInFlight(make);
     }
-    if (conn.port.isOpen) conn.port.close(() => {});
+    if (conn.port.isOpen) conn.port.close(() => conn.markClosed());
     if (conn.lost || conn.closing) return;
     conn.lost = true;
     conn.onLost(make(conn.openContext));

@@ -47,6 +47,11 @@ const cases: Array<[string, string, Expected[]]> = [
   ['relative zookeeper.root', 'site: s\nzookeeper:\n  connect: "a:1"\n  root: gridkeeper\n', [{ line: 4, path: 'zookeeper.root', message: 'must be an absolute path like /gridkeeper' }]],
   ['zookeeper.root with ..', 'site: s\nzookeeper:\n  connect: "a:1"\n  root: /a/../b\n', [{ line: 4, path: 'zookeeper.root', message: 'must be an absolute path like /gridkeeper' }]],
   ['relative credentials file', 'site: s\nzookeeper:\n  connect: "a:1"\n  auth:\n    credentialsFile: zk.credentials\n', [{ line: 5, path: 'zookeeper.auth.credentialsFile', message: 'must be an absolute path' }]],
+  [
+    'command issuer that is not an ACL id',
+    'site: s\nzookeeper:\n  connect: "a:1"\n  auth:\n    credentialsFile: /etc/zk.credentials\n    commandIssuers: [ "world:anyone", ems ]\n',
+    [{ line: 6, path: 'zookeeper.auth.commandIssuers[1]', message: 'must be a ZooKeeper ACL id like digest:ems:BASE64HASH, ip:10.0.0.0/8 or world:anyone' }],
+  ],
   ['session timeout too short', 'site: s\nzookeeper:\n  connect: "a:1"\n  sessionTimeoutMs: 500\n', [{ line: 4, path: 'zookeeper.sessionTimeoutMs', message: 'must be an integer from 1000 to 600000' }]],
   ['http.listen true', 'site: s\nzookeeper: { connect: "a:1" }\nhttp:\n  listen: true\n', [{ line: 4, path: 'http.listen', message: 'must be "host:port" or false' }]],
   ['http.listen without port', 'site: s\nzookeeper: { connect: "a:1" }\nhttp:\n  listen: localhost\n', [{ line: 4, path: 'http.listen', message: 'must be "host:port" or false' }]],
