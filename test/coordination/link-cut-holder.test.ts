@@ -93,7 +93,6 @@ async function takeover(cut: Cut): Promise<void> {
   const bLeaderAtMs = performance.now();
   await watchA;
 
-  console.log(cut, { report: reportedAtMs - cutAtMs, gateClosed: gateClosedAtMs - cutAtMs, aGone: aGoneAtMs - cutAtMs, bLeader: bLeaderAtMs - cutAtMs, aWrites: writes.filter((w) => w.agent === "gw-a").length });
   // The gate closed no later than 10 ms after the client reported the link lost: with a closed
   // connection synchronously in that event; with a silent partition even before it (the lease of
   // T/2 runs out before the client's own 2T/3 read timeout).
