@@ -49,6 +49,9 @@ describe('ensemble loses its leader server', () => {
     expect(a.coordinator.sessionId).toBe(sessions.a);
     expect(b.coordinator.sessionId).toBe(sessions.b);
     for (const agent of [a, b]) {
+      // Every server drops its clients when the quorum loses its leader: both were cut off...
+      expect(agent.events.some((e) => e.name === 'state:suspended')).toBe(true);
+      // ...and neither lost its session.
       expect(agent.events.some((e) => e.name === 'state:lost')).toBe(false);
       expect(agent.events.filter((e) => e.name === 'session')).toHaveLength(1);
     }

@@ -35,6 +35,8 @@ export interface ConfigOverrides {
   sessionTimeoutMs: number;
   root?: string;
   credentialsFile?: string;
+  /** zookeeper.auth.commandIssuers (with credentialsFile). */
+  commandIssuers?: string[];
   publishIntervalMs?: number;
   commandTtlMs?: number;
   resultsKept?: number;
@@ -50,7 +52,9 @@ export function siteConfig(o: ConfigOverrides): SiteConfig {
       connect: o.connect,
       root: o.root ?? '/gridkeeper',
       sessionTimeoutMs: o.sessionTimeoutMs,
-      ...(o.credentialsFile === undefined ? {} : { auth: { credentialsFile: o.credentialsFile } }),
+      ...(o.credentialsFile === undefined
+        ? {}
+        : { auth: { credentialsFile: o.credentialsFile, ...(o.commandIssuers ? { commandIssuers: o.commandIssuers } : {}) } }),
     },
     publish: { intervalMs: o.publishIntervalMs ?? 200 },
     control: { commandTtlMs: o.commandTtlMs ?? 60_000, verifyWrites: true, resultsKept: o.resultsKept ?? 1000 },

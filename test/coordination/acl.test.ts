@@ -1,0 +1,188 @@
+// ACLs (issue: "With credentials configured, no client without them can create, change or delete
+// anything under the site except commands/ children for those granted it; everyone may read.").
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { digestAclId } from '../../src/coordination/credentials.js';
+import { CredentialsError, ZkError } from '../../src/coordination/errors.js';
+import { SiteCoordinator } from '../../src/coordination/site-coordinator.js';
+import { makeTempDir } from '../helpers/temp-dirs.js';
+import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
+import {
+  Admin,
+  pathsOf,
+  RecordingHandler,
+  siteConfig,
+  startAgent,
+  testLogger,
+  uniqueSite,
+  waitFor,
+  waitForLeader,
+  type TestAgent,
+  type WriteRecord,
+} from './harness.js';
+
+const T_MS = 2000;
+let zk: ZkServer;
+let dir: string;
+const clients: Admin[] = [];
+const agents: TestAgent[] = [];
+
+function credentials(name: string, line: string, mode = 0o600): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, `${line}\n`, { mode });
+  fs.chmodSync(file, mode);
+  return file;
+}
+
+async function client(credentialsFile?: string): Promise<Admin> {
+  const c = await new Admin(zk.connectString, credentialsFile === undefined ? {} : { credentialsFile }).start();
+  clients.push(c);
+  return c;
+}
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'OK';
+  } catch (err) {
+    return err instanceof ZkError ? err.code : String(err);
+  }
+}
+
+beforeAll(async () => {
+  zk = await startZooKeeper({ tickTimeMs: 200 });
+  dir = makeTempDir('coord-acl');
+});
+
+afterAll(async () => {
+  await Promise.all(agents.map((a) => a.close()));
+  await Promise.all(clients.map((c) => c.close()));
+  await zk?.stop();
+});
+
+describe('ACLs with digest credentials', () => {
+  it('strangers can read but get NOAUTH creating, setting or deleting; issuers may only create commands', async () => {
+    const agentCreds = credentials('agent.credentials', 'gridkeeper:agent-secret');
+    const emsCreds = credentials('ems.credentials', 'ems:ems-secret');
+    const site = uniqueSite('acl');
+    const config = siteConfig({
+      site,
+      agentId: 'gw-a',
+      connect: zk.connectString,
+      sessionTimeoutMs: T_MS,
+      credentialsFile: agentCreds,
+      commandIssuers: [`digest:${digestAclId({ user: 'ems', password: 'ems-secret' })}`],
+    });
+    const paths = pathsOf(config);
+    const writes: WriteRecord[] = [];
+    const agent = startAgent(config, writes);
+    agents.push(agent);
+    const token = await waitForLeader(agent, 10_000);
+
+    const ems = await client(emsCreds);
+    const stranger = await client();
+    // The issuer submits a command; the agent applies it and writes the result.
+    const cmd = await ems.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 33, issuedBy: 'ems' });
+    const results = await ems.waitForResults(paths, [cmd], 10_000);
+    expect(results.get(cmd)).toMatchObject({ status: 'applied', token });
+    // A command the agent has not handled yet: submitted while it is not looking would be racy,
+    // so use a node a stranger might want to delete: the latest result.
+    const lockName = agent.coordinator.lock.nodeName ?? '';
+    const s = stranger.session;
+    const data = Buffer.from('{}');
+
+    // Everyone may read.
+    expect(await code(s.getChildren(paths.site))).toBe('OK');
+    expect(await code(s.get(paths.agent('gw-a')))).toBe('OK');
+    expect(await code(s.get(paths.reading('gw-a')))).toBe('OK');
+    expect(await code(s.getChildren(paths.lock))).toBe('OK');
+    expect(await code(s.get(paths.result(cmd)))).toBe('OK');
+
+    // A stranger can create nothing under the site, commands/ included.
+    expect(await code(s.create(`${paths.site}/extra`, data, 'persistent'))).toBe('NOAUTH');
+    expect(await code(s.create(paths.agent('gw-x'), data, 'ephemeral'))).toBe('NOAUTH');
+    expect(await code(s.create(paths.reading('gw-x'), data, 'ephemeral'))).toBe('NOAUTH');
+    expect(await code(s.create(`${paths.lock}/x-lock-`, data, 'ephemeral_sequential'))).toBe('NOAUTH');
+    expect(await code(s.create(`${paths.commands}/cmd-`, data, 'persistent_sequential'))).toBe('NOAUTH');
+    expect(await code(s.create(paths.result('cmd-0000009999'), data, 'persistent'))).toBe('NOAUTH');
+    // ...change nothing (the agent's ephemeral nodes got their ACL right after being created)...
+    for (const p of [paths.site, paths.agent('gw-a'), paths.reading('gw-a'), paths.lockNode(lockName), paths.commands, paths.result(cmd)]) {
+      expect(await code(s.set(p, data)), p).toBe('NOAUTH');
+      expect(await code(s.setAcl(p, [{ scheme: 'world', id: 'anyone', perms: 31 }])), p).toBe('NOAUTH');
+    }
+    // ...and delete nothing.
+    for (const p of [paths.agent('gw-a'), paths.reading('gw-a'), paths.lockNode(lockName), paths.result(cmd), paths.results]) {
+      expect(await code(s.delete(p)), p).toBe('NOAUTH');
+    }
+
+    // The issuer may create commands, and nothing else.
+    const e = ems.session;
+    expect(await code(e.create(paths.result('cmd-0000009999'), data, 'persistent'))).toBe('NOAUTH');
+    expect(await code(e.set(paths.agent('gw-a'), data))).toBe('NOAUTH');
+    expect(await code(e.delete(paths.result(cmd)))).toBe('NOAUTH');
+    expect(await code(e.create(`${paths.lock}/x-lock-`, data, 'ephemeral_sequential'))).toBe('NOAUTH');
+
+    // Results carry the site ACL: the agents' digest identity ALL, the world READ.
+    const acl = await s.getAcl(paths.result(cmd));
+    expect(acl).toEqual(
+      expect.arrayContaining([
+        { scheme: 'digest', id: digestAclId({ user: 'gridkeeper', password: 'agent-secret' }), perms: 31 },
+        { scheme: 'world', id: 'anyone', perms: 1 },
+      ]),
+    );
+    expect(acl).toHaveLength(2);
+    expect(writes.map((w) => w.value)).toEqual([33]);
+  });
+
+  it('world:anyone as a command issuer lets anyone submit commands, still nothing else', async () => {
+    const agentCreds = credentials('agent2.credentials', 'gridkeeper:agent-secret');
+    const config = siteConfig({
+      site: uniqueSite('acl-open'),
+      agentId: 'gw-a',
+      connect: zk.connectString,
+      sessionTimeoutMs: T_MS,
+      credentialsFile: agentCreds,
+      commandIssuers: ['world:anyone'],
+    });
+    const paths = pathsOf(config);
+    const agent = startAgent(config, []);
+    agents.push(agent);
+    await waitForLeader(agent, 10_000);
+    const stranger = await client();
+    const cmd = await stranger.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 5 });
+    expect((await stranger.waitForResults(paths, [cmd], 10_000)).get(cmd)?.status).toBe('applied');
+    expect(await code(stranger.session.delete(paths.result(cmd)))).toBe('NOAUTH');
+    expect(await code(stranger.session.set(paths.commands, Buffer.from('x')))).toBe('NOAUTH');
+  });
+
+  it('refuses a credentials file that group or others can read, before touching ZooKeeper', () => {
+    const open = credentials('open.credentials', 'gridkeeper:agent-secret', 0o640);
+    const config = siteConfig({ site: uniqueSite('acl-bad'), agentId: 'gw-a', connect: zk.connectString, sessionTimeoutMs: T_MS, credentialsFile: open });
+    const make = () => new SiteCoordinator(config, { logger: testLogger('bad'), handler: new RecordingHandler('gw-a', []), version: 'test' });
+    expect(make).toThrow(CredentialsError);
+    expect(make).toThrow(expect.objectContaining({ code: 'CREDENTIALS_INSECURE' }));
+  });
+
+  it('fixes the ACL of a site tree made earlier without credentials', async () => {
+    const site = uniqueSite('acl-fix');
+    const open = await client();
+    // e.g. `gridkeeper command` ran before the agents had credentials: an open commands/ node.
+    const paths = pathsOf(siteConfig({ site, agentId: 'x', connect: '', sessionTimeoutMs: T_MS }));
+    await open.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 7 });
+    expect(await code(open.session.set(paths.commands, Buffer.from('x')))).toBe('OK');
+    const config = siteConfig({
+      site,
+      agentId: 'gw-a',
+      connect: zk.connectString,
+      sessionTimeoutMs: T_MS,
+      credentialsFile: credentials('agent3.credentials', 'gridkeeper:agent-secret'),
+    });
+    const agent = startAgent(config, []);
+    agents.push(agent);
+    await agent.coordinator.ready();
+    await waitFor('the open command to be handled', async () => (await open.pendingCommands(paths)).length === 0, { timeoutMs: 10_000 });
+    expect(await code(open.session.set(paths.commands, Buffer.from('x')))).toBe('NOAUTH');
+    expect(await code(open.session.create(`${paths.commands}/cmd-`, Buffer.from('{}'), 'persistent_sequential'))).toBe('NOAUTH');
+  });
+});
