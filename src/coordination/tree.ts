@@ -18,18 +18,26 @@ export async function ensureNode(
   acl: readonly ZkAcl[] | null,
   opts: { enforce: boolean },
 ): Promise<boolean> {
-  try {
-    await session.create(path, Buffer.alloc(0), 'persistent');
-  } catch (err) {
-    if (!isZkError(err, 'NODEEXISTS')) throw err;
-    if (acl && opts.enforce) {
-      const current = await session.getAcl(path);
-      if (!sameAcl(current, acl)) await setAclOrExplain(session, path, acl);
+  // exists() first: ZooKeeper checks CREATE on the parent before it looks for the node, so a
+  // client without that right gets NOAUTH, not NODEEXISTS, for a node that is already there.
+  let created = false;
+  if ((await session.exists(path)) === null) {
+    try {
+      await session.create(path, Buffer.alloc(0), 'persistent');
+      created = true;
+    } catch (err) {
+      if (!isZkError(err, 'NODEEXISTS')) throw err;
     }
-    return false;
   }
-  if (acl) await setAclOrExplain(session, path, acl);
-  return true;
+  if (created) {
+    if (acl) await setAclOrExplain(session, path, acl);
+    return true;
+  }
+  if (acl && opts.enforce) {
+    const current = await session.getAcl(path);
+    if (!sameAcl(current, acl)) await setAclOrExplain(session, path, acl);
+  }
+  return false;
 }
 
 /** Creates `path` and its missing ancestors; ancestors created here get `parentAcl`. */

@@ -7,6 +7,7 @@ import { pino, type Logger } from 'pino';
 import type { SiteConfig } from '../../src/config/types.js';
 import { systemClock, type Clock } from '../../src/coordination/clock.js';
 import type { Command, CommandHandler, ResultDocument } from '../../src/coordination/command.js';
+import { isZkError } from '../../src/coordination/errors.js';
 import { SitePaths, sortBySequence } from '../../src/coordination/paths.js';
 import { ZkSession } from '../../src/coordination/session.js';
 import { SiteCoordinator, type SiteCoordinatorOptions } from '../../src/coordination/site-coordinator.js';
@@ -15,9 +16,20 @@ import { sleep, waitFor } from '../helpers/wait.js';
 
 export { sleep, waitFor };
 
-/** Quiet unless GRIDKEEPER_TEST_LOG=debug|info|... is set (then JSON lines on stdout). */
-export function testLogger(name: string): Logger {
-  return pino({ level: process.env.GRIDKEEPER_TEST_LOG ?? 'silent', base: { test: name } });
+/**
+ * Quiet unless GRIDKEEPER_TEST_LOG=debug|info|... is set (then JSON lines on stdout). With `sink`,
+ * every line at `level` and above is also kept there (parsed), for tests that look at the logs.
+ */
+export function testLogger(name: string, sink?: { lines: Record<string, unknown>[]; level?: string }): Logger {
+  const envLevel = process.env.GRIDKEEPER_TEST_LOG;
+  if (!sink) return pino({ level: envLevel ?? 'silent', base: { test: name } });
+  const stream = {
+    write(line: string): void {
+      sink.lines.push(JSON.parse(line) as Record<string, unknown>);
+      if (envLevel) process.stdout.write(line);
+    },
+  };
+  return pino({ level: sink.level ?? 'info', base: { test: name } }, stream);
 }
 
 let siteCounter = 0;
@@ -138,13 +150,18 @@ export interface TestAgent {
 export function startAgent(
   config: SiteConfig,
   writes: WriteRecord[],
-  opts: { handler?: { applyDelayMs?: number; afterWriteMs?: number }; clock?: Clock; coordinator?: SiteCoordinatorOptions } = {},
+  opts: {
+    handler?: { applyDelayMs?: number; afterWriteMs?: number };
+    clock?: Clock;
+    coordinator?: SiteCoordinatorOptions;
+    logSink?: { lines: Record<string, unknown>[]; level?: string };
+  } = {},
 ): TestAgent {
   const id = config.agent.id;
   const handler = new RecordingHandler(id, writes, opts.handler);
   const coordinator = new SiteCoordinator(
     config,
-    { logger: testLogger(id), handler, version: '0.0.0-test', clock: opts.clock ?? systemClock },
+    { logger: testLogger(id, opts.logSink), handler, version: '0.0.0-test', clock: opts.clock ?? systemClock },
     { session: { nativeLogLevel: process.env.NATIVE_DEBUG ? 4 : 0 }, ...opts.coordinator },
   );
   const events: TestAgent['events'] = [];
@@ -186,8 +203,14 @@ export class Admin {
   /** Creates commands/cmd-N with `doc` (a string is written as is); returns `cmd-N`. */
   async submit(paths: SitePaths, doc: unknown): Promise<string> {
     const data = Buffer.from(typeof doc === 'string' ? doc : JSON.stringify(doc));
-    await ensurePath(this.session, paths.commands, null);
-    const created = await this.session.create(`${paths.commands}/cmd-`, data, 'persistent_sequential');
+    let created: string;
+    try {
+      created = await this.session.create(`${paths.commands}/cmd-`, data, 'persistent_sequential');
+    } catch (err) {
+      if (!isZkError(err, 'NONODE')) throw err;
+      await ensurePath(this.session, paths.commands, null); // no agent has made the tree yet
+      created = await this.session.create(`${paths.commands}/cmd-`, data, 'persistent_sequential');
+    }
     return created.slice(created.lastIndexOf('/') + 1);
   }
 

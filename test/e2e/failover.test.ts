@@ -68,6 +68,7 @@ describe('leader killed with SIGKILL', () => {
     // T + 2 s, leaves the rest for noticing, verifying the lock and working through 8 commands.
     const results = await waitForResults(zc, site.paths, queued, T_MS + 10_000);
     const doneAfterMs = Date.now() - killedAt;
+    console.log(`SIGKILL: ${queued.length} queued commands applied by the standby ${doneAfterMs} ms after the kill`);
     expect(doneAfterMs).toBeLessThan(T_MS + 2000);
 
     const leaderLineB = await b.leader(1000);
