@@ -29,45 +29,52 @@ export class DeviceCommandHandler {
 
   /** null when the command may be applied; otherwise why it is rejected. */
   check(cmd: CommandRequest): string | null {
-    if (typeof cmd.device !== 'string') return 'device: must be a string';
-    if (typeof cmd.point !== 'string') return 'point: must be a string';
-    const device = this.devices.get(cmd.device);
-    if (!device) return `device: unknown device '${cmd.device}'`;
-    const point = device.points.find((p) => p.name === cmd.point);
-    if (!point) return `point: device '${device.id}' has no point '${cmd.point}'`;
-    if (point.access === 'read') return `point: ${device.id}.${point.name} is read-only`;
-    return checkValue(device, point, cmd.value);
+    const parsed = this.parse(cmd);
+    return parsed.ok ? null : parsed.reason;
   }
 
   async apply(cmd: CommandRequest, guard: () => boolean): Promise<{ readBack: PointValue | null }> {
-    const reason = this.check(cmd);
-    if (reason !== null) throw new Error(reason); // coordination checks first; this is a second line
+    const parsed = this.parse(cmd);
+    if (!parsed.ok) throw new Error(parsed.reason); // coordination checks first; this is a second line
     const target = this.targets.get(cmd.device);
     if (!target) throw new Error(`device '${cmd.device}' has no driver`);
-    return target.write(cmd.point, normalise(cmd.value), guard);
+    return target.write(cmd.point, parsed.value, guard);
+  }
+
+  private parse(cmd: CommandRequest): Parsed {
+    if (typeof cmd.device !== 'string') return { ok: false, reason: 'device: must be a string' };
+    if (typeof cmd.point !== 'string') return { ok: false, reason: 'point: must be a string' };
+    const device = this.devices.get(cmd.device);
+    if (!device) return { ok: false, reason: `device: unknown device '${cmd.device}'` };
+    const point = device.points.find((p) => p.name === cmd.point);
+    if (!point) return { ok: false, reason: `point: device '${device.id}' has no point '${cmd.point}'` };
+    if (point.access === 'read') return { ok: false, reason: `point: ${device.id}.${point.name} is read-only` };
+    return parseValue(device, point, cmd.value);
   }
 }
 
-function normalise(value: unknown): PointValue {
-  return value as PointValue; // checkValue has established the type
-}
+type Parsed = { ok: true; value: PointValue } | { ok: false; reason: string };
 
-function checkValue(device: DeviceConfig, point: PointConfig, value: unknown): string | null {
+/** The commanded value as the point's type, or why it does not fit (type, length, min..max). */
+function parseValue(device: DeviceConfig, point: PointConfig, value: unknown): Parsed {
   const where = `value: ${device.id}.${point.name}`;
+  const got = JSON.stringify(value);
   if (point.type === 'bool') {
-    if (typeof value === 'boolean' || value === 0 || value === 1) return null;
-    return `${where} is a bool: expected true or false, got ${JSON.stringify(value)}`;
+    if (typeof value === 'boolean') return { ok: true, value };
+    if (value === 0 || value === 1) return { ok: true, value: value === 1 };
+    return { ok: false, reason: `${where} is a bool: expected true or false, got ${got}` };
   }
   if (point.type === 'string') {
-    if (typeof value !== 'string') return `${where} is a string: expected a string, got ${JSON.stringify(value)}`;
-    const maxChars = (point.length ?? 0) * 2;
-    if (Buffer.byteLength(value) > maxChars) return `${where} holds at most ${maxChars} bytes, got ${Buffer.byteLength(value)}`;
-    return null;
+    if (typeof value !== 'string') return { ok: false, reason: `${where} is a string: expected a string, got ${got}` };
+    const maxBytes = (point.length ?? 0) * 2;
+    const bytes = Buffer.byteLength(value);
+    if (bytes > maxBytes) return { ok: false, reason: `${where} holds at most ${maxBytes} bytes, got ${bytes}` };
+    return { ok: true, value };
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    return `${where} is numeric (${point.type}): expected a number, got ${JSON.stringify(value)}`;
+    return { ok: false, reason: `${where} is numeric (${point.type}): expected a number, got ${got}` };
   }
-  if (point.min !== undefined && value < point.min) return `${where}: ${value} is below min ${point.min}`;
-  if (point.max !== undefined && value > point.max) return `${where}: ${value} is above max ${point.max}`;
-  return null;
+  if (point.min !== undefined && value < point.min) return { ok: false, reason: `${where}: ${value} is below min ${point.min}` };
+  if (point.max !== undefined && value > point.max) return { ok: false, reason: `${where}: ${value} is above max ${point.max}` };
+  return { ok: true, value };
 }

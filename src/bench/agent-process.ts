@@ -1,6 +1,6 @@
 // An agent (`gridkeeper run`) as a child process of the bench, and its HTTP endpoint.
 import { spawnGridkeeper, type ChildHandle } from '../devtools/processes.js';
-import { until } from './zk.js';
+import { until, WaitAborted } from './zk.js';
 
 export function startAgent(configFile: string, label: string): ChildHandle {
   // warn: the agent logs a line per state change at info; a bench run wants quiet children.
@@ -33,7 +33,7 @@ export async function healthz(httpPort: number): Promise<Healthz> {
 /** Waits until every device of the agent has been polled successfully and ZooKeeper is connected. */
 export function untilAllOk(child: ChildHandle, httpPort: number, deviceCount: number, timeoutMs: number): Promise<true> {
   return until(`${child.label}: ${deviceCount} devices ok and ZooKeeper connected`, timeoutMs, async () => {
-    if (!child.isRunning()) throw new Error(`${child.label} exited\n${child.tail()}`);
+    if (!child.isRunning()) throw new WaitAborted(`${child.label} exited\n${child.tail()}`);
     const h = await healthz(httpPort);
     const ok = Object.values(h.devices).filter((s) => s === 'ok').length;
     return ok === deviceCount && h.zookeeper === 'connected' ? true : null;

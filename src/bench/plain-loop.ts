@@ -3,7 +3,7 @@
 // A plain modbus-serial loop, no agent around it: one connection per bus, and every intervalMs it
 // reads each device of the bus, the same requests the agent's planner makes, one after the other.
 // Prints `ready` once every bus is connected, then every second one JSON line of counters so far:
-// {"polls","onTime","skipped","requests","errors","readMs":[durations of device reads since the last line]}.
+// {"atMs","polls","onTime","skipped","requests","errors","readMs":[durations of device reads since the last line]}.
 // No decoding, no publishing, no metrics: what reading the registers costs by itself.
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   });
   process.stdout.write('ready\n');
   setInterval(() => {
-    process.stdout.write(JSON.stringify({ ...counters, readMs }) + '\n');
+    process.stdout.write(JSON.stringify({ atMs: Date.now(), ...counters, readMs }) + '\n');
     readMs = [];
   }, 1000);
   await Promise.all(plan.buses.map((bus, i) => {

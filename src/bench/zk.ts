@@ -54,6 +54,11 @@ export async function lockQueue(session: ZkSession, paths: SitePaths): Promise<s
   return out;
 }
 
+/** Thrown by a probe of `until` to stop waiting at once (the awaited thing can no longer happen). */
+export class WaitAborted extends Error {
+  override readonly name = 'WaitAborted';
+}
+
 /** Polls `probe` every `intervalMs` until it returns non-null; throws naming `what` after `timeoutMs`. */
 export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>, intervalMs = 50): Promise<T> {
   const deadline = performance.now() + timeoutMs;
@@ -63,6 +68,7 @@ export async function until<T>(what: string, timeoutMs: number, probe: () => Pro
       const v = await probe();
       if (v !== null) return v;
     } catch (err) {
+      if (err instanceof WaitAborted) throw err;
       last = err;
     }
     if (performance.now() > deadline) {

@@ -29,7 +29,8 @@ import { readBackMatches } from './read-back.js';
 /** Consecutive failed polls after which polls are skipped for a growing interval. */
 export const FAILURES_BEFORE_BACKOFF = 2;
 const DEFAULT_DEVICE_BACKOFF = { initialMs: 1_000, maxMs: 60_000 };
-const ILLEGAL_DATA_ADDRESS = 2;
+/** Exceptions after which a read of the same addresses will never succeed: 1 illegal function, 2 illegal data address. */
+const REFUSED_READ_CODES: ReadonlySet<number> = new Set([1, 2]);
 
 export interface DeviceDriverDeps {
   logger: Logger;
@@ -194,7 +195,7 @@ export class DeviceDriver {
 
   // ---- poll --------------------------------------------------------------------------------------
 
-  /** Registers of every planned point, by name; splits blocks refused with exception 2. */
+  /** Registers of every planned point, by name; splits blocks refused with exception 2 (or 1). */
   private async readAll(): Promise<Map<string, number[]>> {
     const registers = new Map<string, number[]>();
     const pending = this.plan.blocks();
@@ -203,11 +204,13 @@ export class DeviceDriver {
       try {
         answer = await this.unit.read(block.table, block.address, block.count);
       } catch (err) {
-        if (!(err instanceof ModbusExceptionError) || err.exceptionCode !== ILLEGAL_DATA_ADDRESS) throw err;
+        // Exception 2 (no such address) and 1 (the device lacks this read function altogether, e.g.
+        // no coils) are permanent answers about the addresses asked for: split and learn.
+        if (!(err instanceof ModbusExceptionError) || !REFUSED_READ_CODES.has(err.exceptionCode)) throw err;
         const parts = this.plan.split(block);
         this.log.info(
           { block: describeBlock(block), into: parts.map(describeBlock), unreadable: parts.length === 0 ? this.unreadablePoints() : undefined },
-          'device refused a read with exception 2: read split',
+          `device refused a read with exception ${err.exceptionCode}: read split`,
         );
         pending.unshift(...parts);
         continue;

@@ -58,7 +58,7 @@ describe('SiteLock', () => {
       await agent.coordinator.ready();
       await waitFor(`${id} queued`, () => agent.coordinator.lock.nodeName !== null, { timeoutMs: 5000 });
     }
-    const paths = pathsOf(all[0]?.coordinator ? siteConfig({ site, agentId: 'x', connect: '', sessionTimeoutMs: T_MS }) : (undefined as never));
+    const paths = pathsOf(siteConfig({ site, agentId: 'gw-1', connect: zk.connectString, sessionTimeoutMs: T_MS }));
     await waitForLeader(all[0] as TestAgent, 5000);
     const queue = sortBySequence(await admin.children(paths.lock), 'lock-');
     expect(queue.map((n) => n.name)).toEqual(all.map((a) => a.coordinator.lock.nodeName));
@@ -102,9 +102,9 @@ describe('SiteLock', () => {
     const log = { lines: [] as Record<string, unknown>[], level: 'info' };
     const a = startAgent(config, [], { logSink: log });
     agents.push(a);
+    await waitForLeader(a, 10_000);
     const b = startAgent(siteConfig({ site, agentId: 'gw-b', connect: zk.connectString, sessionTimeoutMs: T_MS }), []);
     agents.push(b);
-    await waitForLeader(a, 10_000);
     await b.coordinator.ready();
 
     // Delete A's lock node behind its back: A queues again with a new create, and the link is cut a

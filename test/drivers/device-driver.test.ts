@@ -215,6 +215,18 @@ describe('DeviceDriver against the simulator over TCP', () => {
       expect(lan.stats().errors.exception).toBe(before.errors.exception);
     });
 
+    it('a device without a read function (exception 1 for coils) keeps its other points, and is not asked again', async () => {
+      site.device('inv-1').faults.exception = { code: 1, table: 'coil' };
+      const driver = driverFor(config, lan, 'inv-1');
+      const values = await driver.poll();
+      expect(driver.unreadablePoints()).toEqual(['enabled']);
+      const { enabled: _skipped, ...expected } = servedValues(site, config.devices[0]!);
+      expect(values).toEqual(expected);
+      const before = lan.stats();
+      await driver.poll();
+      expect(lan.stats().errors.exception).toBe(before.errors.exception);
+    });
+
     it('any other failure fails the poll with that typed error, naming device, unit and address', async () => {
       site.device('inv-1').faults.exception = { code: 4, table: 'input' };
       const error = await driverFor(config, lan, 'inv-1').poll().catch((e: unknown) => e);
