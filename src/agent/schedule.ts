@@ -68,7 +68,9 @@ export class FixedRateTimer {
     if (this.stopped) return;
     const now = this.clock.now();
     // Ticks whose time has fully passed while we waited (event loop stall) are skipped, not replayed.
-    const behind = Math.floor((now - dueMs) / this.intervalMs);
+    // Node may fire a timer a fraction of a millisecond before performance.now() reaches dueMs:
+    // never count that as -1 ticks behind (it made an on-time tick look a whole interval late).
+    const behind = Math.max(0, Math.floor((now - dueMs) / this.intervalMs));
     if (behind > 0) {
       this.overruns += behind;
       this.onOverrun(behind);
@@ -81,7 +83,7 @@ export class FixedRateTimer {
     } else {
       this.running = true;
       const tickDue = dueMs + behind * this.intervalMs;
-      this.run({ dueMs: tickDue, lateMs: now - tickDue }).finally(() => {
+      this.run({ dueMs: tickDue, lateMs: Math.max(0, now - tickDue) }).finally(() => {
         this.running = false;
       }).catch(() => undefined);
     }

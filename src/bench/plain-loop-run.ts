@@ -24,6 +24,8 @@ export interface LoopResult {
   coreShare: number;
   rssMB: number;
   peakRssMB: number;
+  /** CPU (share of one core) of the other processes watched during the window, by label. */
+  others: Record<string, number>;
 }
 
 /** The same reads the agent's planner makes for every device of `config` (TCP buses only). */
@@ -69,10 +71,15 @@ function parseLine(line: string): LoopLine | null {
 }
 
 /**
- * Starts the loop over `plan`, waits `warmUpMs`, measures for `windowMs`, stops it. `deviceCount`
- * is for the report only. Writes the plan into `dir`.
+ * Starts the loop over `plan` (written into `dir`), waits `warmUpMs`, measures for `windowMs`
+ * (and the CPU of `others` over the same window), stops it.
  */
-export async function measurePlainLoop(dir: string, name: string, plan: LoopPlan, opts: { warmUpMs: number; windowMs: number }): Promise<LoopResult> {
+export async function measurePlainLoop(
+  dir: string,
+  name: string,
+  plan: LoopPlan,
+  opts: { warmUpMs: number; windowMs: number; others?: { label: string; pid: number }[] },
+): Promise<LoopResult> {
   const planFile = path.join(dir, `${name}.plan.json`);
   fs.writeFileSync(planFile, JSON.stringify(plan));
   const child = spawnChild(process.execPath, [LOOP_SCRIPT, planFile], { label: `plain modbus-serial loop (${name})` });
@@ -83,8 +90,10 @@ export async function measurePlainLoop(dir: string, name: string, plan: LoopPlan
     if (pid === undefined || !child.isRunning()) throw new Error(`${child.label} is not running\n${child.tail()}`);
     const from = child.lines.length;
     const cpu = new CpuWindow(pid);
+    const otherCpu = (opts.others ?? []).map((o) => ({ label: o.label, cpu: new CpuWindow(o.pid) }));
     await sleep(opts.windowMs);
     const used = cpu.stop();
+    const others = Object.fromEntries(otherCpu.map((o) => [o.label, o.cpu.stop().coreShare]));
     const mem = memory(pid);
     await sleep(1100); // one more stats line, covering the end of the window
     const lines = child.lines.slice(from > 0 ? from - 1 : 0).map(parseLine).filter((l): l is LoopLine => l !== null);
@@ -106,6 +115,7 @@ export async function measurePlainLoop(dir: string, name: string, plan: LoopPlan
       coreShare: used.coreShare,
       rssMB: mem.rssBytes / MB,
       peakRssMB: mem.peakRssBytes / MB,
+      others,
     };
   } finally {
     await child.stop(3000);

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Summary } from './stats.js';
 
 export type Verdict = 'pass' | 'miss' | 'info' | 'error';
 
@@ -108,6 +109,12 @@ export function fmt(v: number | null, unit: string): string {
   const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
   const text = unit === '%' ? v.toFixed(2) : v.toFixed(digits);
   return unit === '' ? text : unit === '%' ? `${text} %` : `${text} ${unit}`;
+}
+
+/** A markdown table row `| label | n | min | p50 | p99 | max |` of a summary in ms. */
+export function summaryRow(label: string, s: Summary): string {
+  const f = (v: number): string => `${v.toFixed(1)} ms`;
+  return `| ${label} | ${s.n} | ${f(s.min)} | ${f(s.p50)} | ${f(s.p99)} | ${f(s.max)} |`;
 }
 
 export function errorSection(id: string, title: string, err: unknown): Section {

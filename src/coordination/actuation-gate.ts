@@ -175,7 +175,8 @@ export class ActuationGate extends EventEmitter<{ open: []; closed: [reason: str
     this.report();
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     const leftMs = this.leaseEndMonoMs - this.deps.clock.monotonicMs();
-    if (leftMs > 0) this.expiryTimer = setTimeout(() => this.report('lease expired'), leftMs + 1);
+    // Node's timers count from the event loop's cached time and may fire a few ms early: if the lease still runs then, re-arm.
+    if (leftMs > 0) this.expiryTimer = setTimeout(() => (this.isOpen() ? this.extendLease(hold, Number.NEGATIVE_INFINITY) : this.report('lease expired')), leftMs + 1);
   }
 
   private scheduleRenewal(delayMs = this.renewIntervalMs()): void {

@@ -240,7 +240,7 @@ export class EphemeralNode extends EventEmitter<{ created: [sessionId: string]; 
     if (waitedMs >= this.lingerMs()) {
       if (!this.lingering.reported) {
         this.lingering.reported = true;
-        this.emit('error', new DuplicateAgentError(this.opts.path, owner, Math.round(waitedMs), await this.describeHolder()));
+        this.report(new DuplicateAgentError(this.opts.path, owner, Math.round(waitedMs), await this.describeHolder()));
       }
       this.schedule(this.lingerMs()); // keep looking: if it ever goes, the node is ours again
       return;
@@ -286,8 +286,14 @@ export class EphemeralNode extends EventEmitter<{ created: [sessionId: string]; 
 
   private checked(data: Buffer): Buffer | null {
     if (data.length <= ZNODE_MAX_BYTES) return data;
-    this.emit('error', new ZnodeTooLargeError(this.opts.path, data.length, ZNODE_MAX_BYTES));
+    this.report(new ZnodeTooLargeError(this.opts.path, data.length, ZNODE_MAX_BYTES));
     return null;
+  }
+
+  /** 'error' to whoever listens; logged either way (an unheard 'error' would throw into the recipe). */
+  private report(err: Error): void {
+    this.log.error({ err }, 'ephemeral node error');
+    if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
   private lingerMs(): number {

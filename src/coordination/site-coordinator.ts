@@ -226,6 +226,7 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
     if (this.setupDone || this.setupRunning || this.closing) return;
     this.setupRunning = true;
     try {
+      let reported = false;
       while (!this.setupDone && !this.closing) {
         try {
           await ensureSiteTree(this.session, this.paths, this.acls);
@@ -235,6 +236,9 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
             await this.session.whenConnected().catch(() => undefined);
             continue;
           }
+          // e.g. NOAUTH: the site belongs to other credentials. Say so once, keep trying.
+          if (!reported && err instanceof Error) this.fail(err);
+          reported = true;
           this.log.error({ err }, 'cannot create the site tree in ZooKeeper; retrying in 5 s');
           await sleep(5000);
         }
@@ -260,7 +264,8 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
   private fail(err: Error): void {
     if (err instanceof DuplicateAgentError) this.readyReject(err);
     this.log.error({ err }, 'coordination error');
-    this.emit('error', err);
+    // Without a listener EventEmitter would throw 'error' into the recipe that found it.
+    if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
   private agentDocument(): Buffer {

@@ -2,6 +2,8 @@
 // no devices), a tiny CommandHandler that records every applied write with its monotonic time and
 // agent (the Modbus-level version of these tests lives with the agent), an admin session that
 // submits commands and reads the tree, and small waits.
+// Debugging: GRIDKEEPER_TEST_LOG=debug prints every component's log lines; GRIDKEEPER_TEST_ZK_NATIVE_LOG=1
+// turns on the ZooKeeper C library's own debug log (stderr).
 import { performance } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
 import type { SiteConfig } from '../../src/config/types.js';
@@ -108,7 +110,7 @@ export class RecordingHandler implements CommandHandler {
   constructor(
     readonly agent: string,
     readonly writes: WriteRecord[],
-    private readonly opts: { applyDelayMs?: number; afterWriteMs?: number } = {},
+    private readonly opts: { applyDelayMs?: number; afterWriteMs?: number; failValues?: unknown[] } = {},
   ) {}
 
   check(cmd: Command): string | null {
@@ -132,6 +134,7 @@ export class RecordingHandler implements CommandHandler {
       this.refusedByGuard++;
       throw new Error('actuation gate closed: write not sent');
     }
+    if (this.opts.failValues?.includes(cmd.value)) throw new Error(`Modbus exception 4 (server device failure) writing ${cmd.device}.${cmd.point}`);
     this.writes.push({ agent: this.agent, device: cmd.device, point: cmd.point, value: cmd.value, atMs: performance.now() });
     if (this.opts.afterWriteMs) await sleep(this.opts.afterWriteMs);
     return { readBack: cmd.value };
@@ -151,7 +154,7 @@ export function startAgent(
   config: SiteConfig,
   writes: WriteRecord[],
   opts: {
-    handler?: { applyDelayMs?: number; afterWriteMs?: number };
+    handler?: { applyDelayMs?: number; afterWriteMs?: number; failValues?: unknown[] };
     clock?: Clock;
     coordinator?: SiteCoordinatorOptions;
     logSink?: { lines: Record<string, unknown>[]; level?: string };
@@ -162,7 +165,7 @@ export function startAgent(
   const coordinator = new SiteCoordinator(
     config,
     { logger: testLogger(id, opts.logSink), handler, version: '0.0.0-test', clock: opts.clock ?? systemClock },
-    { session: { nativeLogLevel: process.env.NATIVE_DEBUG ? 4 : 0 }, ...opts.coordinator },
+    { session: { nativeLogLevel: process.env.GRIDKEEPER_TEST_ZK_NATIVE_LOG === '1' ? 4 : 0 }, ...opts.coordinator },
   );
   const events: TestAgent['events'] = [];
   coordinator.on('state', (state, previous) => events.push({ name: `state:${state}`, atMs: performance.now(), detail: previous }));
@@ -183,7 +186,7 @@ export class Admin {
       {
         connect,
         sessionTimeoutMs: opts.sessionTimeoutMs ?? 10_000,
-        nativeLogLevel: process.env.NATIVE_DEBUG ? 4 : 0,
+        nativeLogLevel: process.env.GRIDKEEPER_TEST_ZK_NATIVE_LOG === '1' ? 4 : 0,
         ...(opts.credentialsFile === undefined ? {} : { credentialsFile: opts.credentialsFile }),
       },
       { logger: testLogger('admin'), clock: systemClock },

@@ -110,7 +110,6 @@ describe('silent partition of the leader from ZooKeeper', () => {
       // was sent before the freeze. 300 ms of slack for timers on a loaded 2-core machine; even so
       // it is well before the session timeout.
       const gateClosedAfterMs = timeOf(gateClosed) - frozenAt;
-      if (process.env.E2E_DEBUG) console.log(`frozenAt ${frozenAt}\n` + a.child.lines.slice(aFrom - 30).join('\n'));
       expect(gateClosedAfterMs).toBeLessThanOrEqual(T_MS / 2 + 300);
       expect(gateClosedAfterMs).toBeLessThan(T_MS);
       // If A's client reported the link lost before that, the gate closed within 10 ms of it.
