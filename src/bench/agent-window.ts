@@ -26,6 +26,10 @@ export interface AgentWindow {
   coreShare: number;
   rssMB: number;
   peakRssMB: number;
+  /** V8 heap in use and reserved, and memory outside the heap (buffers), at the end of the window. */
+  heapUsedMB: number;
+  heapTotalMB: number;
+  externalMB: number;
   others: Record<string, number>;
 }
 
@@ -49,7 +53,16 @@ export async function measureAgentWindow(
   const mem = memory(pidOf(agent));
   const after = await scrape(url);
   const seconds = (performance.now() - t0) / 1000;
-  return { ...fromScrapes(before, after, seconds), coreShare: used.coreShare, rssMB: mem.rssBytes / MB, peakRssMB: mem.peakRssBytes / MB, others: otherUse };
+  return {
+    ...fromScrapes(before, after, seconds),
+    coreShare: used.coreShare,
+    rssMB: mem.rssBytes / MB,
+    peakRssMB: mem.peakRssBytes / MB,
+    heapUsedMB: sum(after, 'gridkeeper_process_nodejs_heap_size_used_bytes') / MB,
+    heapTotalMB: sum(after, 'gridkeeper_process_nodejs_heap_size_total_bytes') / MB,
+    externalMB: sum(after, 'gridkeeper_process_nodejs_external_memory_bytes') / MB,
+    others: otherUse,
+  };
 }
 
 function fromScrapes(before: Scrape, after: Scrape, seconds: number) {

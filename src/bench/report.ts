@@ -106,7 +106,7 @@ function missText(v: number, t: Target, unit: string): string {
 /** A number in its unit, rounded for reading. */
 export function fmt(v: number | null, unit: string): string {
   if (v === null || Number.isNaN(v)) return '—';
-  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
+  const digits = Number.isInteger(v) || Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
   const text = unit === '%' ? v.toFixed(2) : v.toFixed(digits);
   return unit === '' ? text : unit === '%' ? `${text} %` : `${text} ${unit}`;
 }

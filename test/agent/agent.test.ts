@@ -99,15 +99,17 @@ describe('agent', () => {
     const client = await connectZk(zk.connectString);
     const path = '/gridkeeper/sites/agent-readings/readings/gw-a';
     const snapshot = await waitFor(
-      'a snapshot with both devices ok',
+      'a snapshot of the leader with both devices ok',
       async () => {
         const [, data] = (await client.get(path, false)) as [unknown, Buffer];
-        const doc = JSON.parse(data.toString()) as { devices: Record<string, { status: string }> };
-        return Object.values(doc.devices).length === 2 && Object.values(doc.devices).every((d) => d.status === 'ok') ? doc : undefined;
+        const doc = JSON.parse(data.toString()) as { leader: boolean; devices: Record<string, { status: string }> };
+        const devices = Object.values(doc.devices);
+        return doc.leader && devices.length === 2 && devices.every((d) => d.status === 'ok') ? doc : undefined;
       },
       { timeoutMs: 10_000 },
     );
-    expect(snapshot).toMatchObject({ site: 'agent-readings', agentId: 'gw-a', leader: agent.isLeader });
+    expect(snapshot).toMatchObject({ site: 'agent-readings', agentId: 'gw-a', leader: true });
+    expect(agent.isLeader).toBe(true);
     const s = snapshot as unknown as Record<string, unknown> & { devices: Record<string, Record<string, unknown>> };
     expect(typeof s.seq).toBe('number');
     expect(Number.isNaN(Date.parse(String(s.publishedAt)))).toBe(false);
