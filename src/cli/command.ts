@@ -6,7 +6,7 @@ import type { ZkSession } from '../coordination/session.js';
 import { ensurePath } from '../coordination/tree.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 import { parseObject } from './site-view.js';
-import { intOption, openSession, zkOptionsFrom } from './zk-connect.js';
+import { intOption, openSession, SITE_OPTIONS, zkOptionsFrom } from './zk-connect.js';
 
 const DEFAULT_WAIT_MS = 10_000;
 
@@ -19,17 +19,13 @@ export async function commandCommand(args: string[], io: CliIO): Promise<number>
   const { values } = parseArgs({
     args,
     options: {
-      zookeeper: { type: 'string' },
-      site: { type: 'string' },
-      root: { type: 'string', default: '/gridkeeper' },
+      ...SITE_OPTIONS,
       device: { type: 'string' },
       point: { type: 'string' },
       value: { type: 'string' },
       'ttl-ms': { type: 'string' },
       'wait-ms': { type: 'string' },
       'issued-by': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'credentials-file': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,

@@ -5,9 +5,7 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { Agent } from '../agent/agent.js';
 import { createLogger } from '../agent/logger.js';
-import { ConfigError, formatProblem } from '../config/errors.js';
-import { loadConfig } from '../config/load.js';
-import type { SiteConfig } from '../config/types.js';
+import { loadConfigOrReport } from './config-file.js';
 import { CredentialsError, DuplicateAgentError } from '../coordination/errors.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 
@@ -18,14 +16,8 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string' } }, strict: true, allowPositionals: false });
   if (values.config === undefined || values.config === '') throw new UsageError('--config FILE is required');
 
-  let config: SiteConfig;
-  try {
-    config = loadConfig(values.config);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) io.stderr(formatProblem(p));
-    return EXIT.config;
-  }
+  const config = loadConfigOrReport(values.config, io);
+  if (config === null) return EXIT.config;
 
   const logger = createLogger(config.log.level, io.env);
   let agent: Agent;

@@ -4,9 +4,7 @@
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pino, type LevelWithSilent, type Logger } from 'pino';
-import { ConfigError, formatProblem } from '../config/errors.js';
-import { loadConfig } from '../config/load.js';
-import type { SiteConfig } from '../config/types.js';
+import { loadConfigOrReport } from './config-file.js';
 import { SimulatedSite, SimulatorBindError, frozenOptions, type SimulatedSiteOptions } from '../simulator/index.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 
@@ -32,14 +30,8 @@ export async function simulateCommand(argv: string[], io: CliIO): Promise<number
     return EXIT.ok;
   }
 
-  let config: SiteConfig;
-  try {
-    config = loadConfig(args.config);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) io.stderr(formatProblem(p));
-    return EXIT.config;
-  }
+  const config = loadConfigOrReport(args.config, io);
+  if (config === null) return EXIT.config;
 
   const logger = stderrLogger(config.log.level, io.env);
   const options: SimulatedSiteOptions = { logger, ...(args.freeze ? frozenOptions() : {}) };

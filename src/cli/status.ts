@@ -1,20 +1,14 @@
 import { parseArgs } from 'node:util';
 import { EXIT, UsageError, type CliIO } from './io.js';
 import { readSiteView, type SiteView } from './site-view.js';
-import { openSession, zkOptionsFrom } from './zk-connect.js';
+import { openSession, SITE_OPTIONS, zkOptionsFrom } from './zk-connect.js';
 
 const MAX_VALUES_SHOWN = 6;
 
 export async function statusCommand(args: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: {
-      zookeeper: { type: 'string' },
-      site: { type: 'string' },
-      root: { type: 'string', default: '/gridkeeper' },
-      json: { type: 'boolean', default: false },
-      'credentials-file': { type: 'string' },
-    },
+    options: SITE_OPTIONS,
     strict: true,
     allowPositionals: false,
   });

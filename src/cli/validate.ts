@@ -1,7 +1,6 @@
 // `gridkeeper validate --config FILE`: exit 0 with a summary, or 78 with one line per problem.
 import { parseArgs } from 'node:util';
-import { ConfigError, formatProblem } from '../config/errors.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfigOrReport } from './config-file.js';
 import { estimateSnapshotBytes } from '../config/snapshot-size.js';
 import type { BusConfig, SiteConfig } from '../config/types.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
@@ -26,14 +25,8 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
   }
   if (values.config === undefined || values.config === '') throw new UsageError(`--config FILE is required\n${USAGE}`);
 
-  let config: SiteConfig;
-  try {
-    config = loadConfig(values.config);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) io.stderr(formatProblem(p));
-    return EXIT.config;
-  }
+  const config = loadConfigOrReport(values.config, io);
+  if (config === null) return EXIT.config;
   for (const line of summary(config)) io.stdout(line);
   return EXIT.ok;
 }

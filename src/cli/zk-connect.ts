@@ -3,6 +3,15 @@ import { systemClock } from '../coordination/clock.js';
 import { ZkSession } from '../coordination/session.js';
 import { UsageError, type CliIO } from './io.js';
 
+/** Command-line options of the verbs that read or act on a site without its config file. */
+export const SITE_OPTIONS = {
+  zookeeper: { type: 'string' },
+  site: { type: 'string' },
+  root: { type: 'string', default: '/gridkeeper' },
+  json: { type: 'boolean', default: false },
+  'credentials-file': { type: 'string' },
+} as const;
+
 /** Options shared by the verbs that talk to ZooKeeper without a site config (status, command). */
 export interface ZkCliOptions {
   connect: string;

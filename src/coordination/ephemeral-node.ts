@@ -15,6 +15,7 @@ import type { Clock } from './clock.js';
 import { DuplicateAgentError, isZkError, ZnodeTooLargeError } from './errors.js';
 import type { ServerClock } from './server-clock.js';
 import type { SessionState, ZkSession } from './session.js';
+import { SerialRunner } from './serial-runner.js';
 import { withTimeout } from './timeout.js';
 import type { ZkAcl } from './zk-client.js';
 
@@ -51,8 +52,7 @@ export class EphemeralNode extends EventEmitter<{ created: [sessionId: string]; 
   private written: Buffer | null = null;
   private lastWriteMonoMs = Number.NEGATIVE_INFINITY;
   private verifyNeeded = true;
-  private running = false;
-  private again = false;
+  private readonly runner = new SerialRunner(() => this.reconcile(), () => this.closed);
   private timer: NodeJS.Timeout | null = null;
   /** Another session's node: since when we wait for it, and whether we reported it. */
   private lingering: { owner: string; sinceMonoMs: number; reported: boolean } | null = null;
@@ -123,21 +123,7 @@ export class EphemeralNode extends EventEmitter<{ created: [sessionId: string]; 
   /** Runs reconcile() one at a time; a kick while it runs makes it run once more. */
   private kick(): void {
     if (this.closed || !this.started) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    void (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.reconcile();
-        } while (this.again && !this.closed);
-      } finally {
-        this.running = false;
-      }
-    })();
+    this.runner.kick();
   }
 
   private schedule(delayMs: number): void {
@@ -175,7 +161,7 @@ export class EphemeralNode extends EventEmitter<{ created: [sessionId: string]; 
     } catch (err) {
       if (isZkError(err, 'NONODE') && this.ownerSessionId === sessionId) {
         this.ownerSessionId = null; // deleted under us: create again
-        this.again = true;
+        this.runner.kick();
         return;
       }
       this.log.warn({ err }, 'ephemeral node update failed; retrying');
@@ -201,7 +187,7 @@ export class EphemeralNode extends EventEmitter<{ created: [sessionId: string]; 
     if (this.opts.acl) await session.setAcl(this.opts.path, this.opts.acl);
     const stat = await session.exists(this.opts.path, (e) => this.onWatch(e));
     if (stat === null || stat.ephemeralOwner !== sessionId) {
-      this.again = true; // gone again already (or a new session): start over
+      this.runner.kick(); // gone again already (or a new session): start over
       return;
     }
     this.deps.serverClock?.observe(sentMs, receivedMs, stat.ctimeMs);
@@ -215,7 +201,7 @@ export class EphemeralNode extends EventEmitter<{ created: [sessionId: string]; 
     const session = this.deps.session;
     const stat = await session.exists(this.opts.path, (e) => this.onWatch(e));
     if (stat === null) {
-      this.again = true; // vanished meanwhile
+      this.runner.kick(); // vanished meanwhile
       return;
     }
     if (stat.ephemeralOwner === sessionId) {
@@ -223,7 +209,7 @@ export class EphemeralNode extends EventEmitter<{ created: [sessionId: string]; 
       this.adopt(sessionId, null, Number.NEGATIVE_INFINITY); // content unknown: the next flush writes it
       this.lingering = null;
       this.emit('created', sessionId);
-      this.again = true;
+      this.runner.kick();
       return;
     }
     const owner = stat.ephemeralOwner ?? 'none (a persistent node)';

@@ -19,6 +19,7 @@ import type { Clock } from './clock.js';
 import { isZkError } from './errors.js';
 import { sortBySequence, type SitePaths } from './paths.js';
 import type { SessionState, ZkSession } from './session.js';
+import { SerialRunner } from './serial-runner.js';
 import { withTimeout } from './timeout.js';
 import type { WatchEventType, ZkAcl } from './zk-client.js';
 
@@ -64,8 +65,7 @@ export class SiteLock extends EventEmitter<SiteLockEvents> {
   private holdValue: LockHold | null = null;
   /** Prefix of creates made under `sessionId`: a create whose answer was lost is found by it. */
   private attempt: { prefix: string; sessionId: string; createdMaybe: boolean } | null = null;
-  private running = false;
-  private again = false;
+  private readonly runner = new SerialRunner(() => this.reconcile(), () => this.closed);
   private retryTimer: NodeJS.Timeout | null = null;
 
   private readonly onState = (state: SessionState): void => {
@@ -160,21 +160,7 @@ export class SiteLock extends EventEmitter<SiteLockEvents> {
 
   private kick(): void {
     if (this.closed || !this.started) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    void (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.reconcile();
-        } while (this.again && !this.closed);
-      } finally {
-        this.running = false;
-      }
-    })();
+    this.runner.kick();
   }
 
   private async reconcile(): Promise<void> {
@@ -242,7 +228,7 @@ export class SiteLock extends EventEmitter<SiteLockEvents> {
       this.log.warn({ node: node.name }, 'our lock node is gone; queueing again');
       this.endLeadership('lock node gone');
       this.node = null;
-      this.again = true;
+      this.runner.kick();
       return;
     }
     if (index > 0) {
@@ -251,7 +237,7 @@ export class SiteLock extends EventEmitter<SiteLockEvents> {
       if (predecessor === undefined) return;
       const predPath = this.opts.paths.lockNode(predecessor.name);
       const stat = await session.exists(predPath, (e) => this.onPredecessorEvent(e));
-      if (stat === null) this.again = true; // gone between the listing and the watch
+      if (stat === null) this.runner.kick(); // gone between the listing and the watch
       else this.log.debug({ node: node.name, waitingFor: predecessor.name }, 'waiting for the lock');
       return;
     }
@@ -268,7 +254,7 @@ export class SiteLock extends EventEmitter<SiteLockEvents> {
     if (!stillOurs) {
       if (stat === null || stat.ephemeralOwner !== sessionId) {
         this.node = null;
-        this.again = true;
+        this.runner.kick();
       }
       return;
     }

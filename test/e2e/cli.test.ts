@@ -7,7 +7,7 @@ import { killAllChildren } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 import { closeAllZk, connectZk } from '../helpers/zk-test-client.js';
 import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
-import { E2eSite, children, getJson, getNode, gridkeeper, uniqueSiteName, type AgentProcess } from './harness.js';
+import { E2eSite, children, getJson, getNode, gridkeeper, submitRaw, uniqueSiteName, waitForResults, type AgentProcess } from './harness.js';
 
 let zk: ZkServer;
 let zc: ZooKeeper;
@@ -47,10 +47,78 @@ afterAll(async () => {
 /** Environment without GRIDKEEPER_ZOOKEEPER, so that a test that wants it missing has it missing. */
 const NO_ZK_ENV = { GRIDKEEPER_ZOOKEEPER: undefined };
 
+describe('gridkeeper status', () => {
+  // What the status shows besides agents and devices: one applied and one rejected command.
+  beforeAll(async () => {
+    const applied = await submitRaw(zc, site.paths, { device: 'inv-1', point: 'activePowerLimit', value: 64, issuedBy: 'e2e' });
+    const rejected = await submitRaw(zc, site.paths, { device: 'wt-1', point: 'curtailmentSetpoint', value: 3001, issuedBy: 'e2e' });
+    await waitForResults(zc, site.paths, [applied, rejected], 10_000);
+    // Both agents poll inv-1 (status shows the freshest reading of either): their readings follow
+    // the write within a poll (300 ms) and a publish interval (200 ms).
+    await waitFor(
+      'the new limit in the readings of both agents',
+      async () => {
+        for (const id of ['gw-a', 'gw-b']) {
+          const devices = ((await getJson(zc, site.paths.reading(id)))?.devices ?? {}) as Record<string, { values?: Record<string, unknown> }>;
+          if (devices['inv-1']?.values?.activePowerLimit !== 64) return false;
+        }
+        return true;
+      },
+      { timeoutMs: 10_000 },
+    );
+  });
+
+  it('--json: agents, lock holder and token, devices with values, recent results', async () => {
+    const run = await gridkeeper(['status', '--zookeeper', zk.connectString, '--site', site.site, '--json'], { env: NO_ZK_ENV });
+    expect(run.code, run.stderr).toBe(0);
+    const view = JSON.parse(run.stdout) as {
+      site: string;
+      agents: Array<{ agentId: string; document: Record<string, unknown> | null; readings: Record<string, unknown> | null }>;
+      lock: { holder: string | null; node: string | null; token: string | null; since: string | null; waiters: string[] };
+      devices: Record<string, { kind: string; status: string; readAt: string | null; values: Record<string, unknown>; error: unknown }>;
+      pendingCommands: unknown[];
+      recentResults: Array<{ id: string; result: Record<string, unknown> }>;
+    };
+    expect(view.site).toBe(site.site);
+    expect(view.agents.map((x) => x.agentId)).toEqual(['gw-a', 'gw-b']);
+    expect(view.agents[0]?.document).toMatchObject({ agentId: 'gw-a', site: site.site, pid: a.child.pid, leader: true, token: tokenA });
+    expect(view.agents[1]?.document).toMatchObject({ agentId: 'gw-b', leader: false, token: null });
+    expect(view.lock).toMatchObject({ holder: 'gw-a', token: tokenA, node: expect.stringMatching(/^lock-\d{10}$/), waiters: ['gw-b'] });
+    expect(Date.parse(view.lock.since ?? '')).toBeLessThanOrEqual(Date.now());
+    expect(view.devices['inv-1']).toMatchObject({ kind: 'inverter', status: 'ok', error: null });
+    expect(view.devices['wt-1']).toMatchObject({ kind: 'turbine', status: 'ok', error: null });
+    // Values as the frozen simulator serves them, including the limit set above.
+    expect(view.devices['inv-1']?.values).toMatchObject({ activePowerLimit: 64, enabled: true, frequency: expect.any(Number) });
+    expect(typeof view.devices['wt-1']?.values.windSpeed).toBe('number');
+    expect(view.pendingCommands).toEqual([]);
+    expect(view.recentResults.map((r) => r.result.status)).toEqual(['applied', 'rejected']);
+    expect(view.recentResults[0]?.result).toMatchObject({ agentId: 'gw-a', token: tokenA, readBack: 64, command: { issuedBy: 'e2e' } });
+    expect(view.recentResults[1]?.result).toMatchObject({ agentId: 'gw-a', token: tokenA, error: expect.stringMatching(/3001 is above max 3000/) });
+  });
+
+  it('the table for people: lock holder and token, agents with roles, devices with values, results', async () => {
+    const run = await gridkeeper(['status', '--zookeeper', zk.connectString, '--site', site.site], { env: NO_ZK_ENV });
+    expect(run.code, run.stderr).toBe(0);
+    const out = run.stdout;
+    expect(out).toMatch(new RegExp(`^site ${site.site} +\\(/gridkeeper/sites/${site.site}\\)$`, 'm'));
+    expect(out).toMatch(new RegExp(`^lock held by gw-a since \\S+ \\(\\S+ ago\\), lock-\\d{10}, token ${tokenA}$`, 'm'));
+    expect(out).toMatch(/^ {2}AGENT +ROLE +HOST +PID +VERSION +STARTED$/m);
+    expect(out).toMatch(new RegExp(`^ {2}gw-a +leader +\\S+ +${a.child.pid} +0\\.1\\.0 +\\S+$`, 'm'));
+    expect(out).toMatch(/^ {2}gw-b +standby /m);
+    expect(out).toMatch(/^ {2}inv-1 +inverter +ok +\S+ ago +activePower=\S+ /m);
+    expect(out).toMatch(/^ {2}wt-1 +turbine +ok +/m);
+    expect(out).toMatch(/^PENDING COMMANDS \(0\)$/m);
+    expect(out).toMatch(/^RECENT RESULTS \(2\)$/m);
+    expect(out).toMatch(new RegExp(`^ {2}cmd-\\d{10} +applied +gw-a +${tokenA} +inv-1\\.activePowerLimit=64 +64$`, 'm'));
+    expect(out).toMatch(/^ {2}cmd-\d{10} +rejected +gw-a +\d+ +wt-1\.curtailmentSetpoint=3001 +.*above max 3000/m);
+    expect(run.stderr).toBe('');
+  });
+});
+
 describe('gridkeeper command', () => {
   it('--json prints the result document with the command id, and exits 0 when applied', async () => {
     const run = await gridkeeper(
-      ['command', '--zookeeper', zk.connectString, '--site', site.site, '--device', 'inv-1', '--point', 'activePowerLimit', '--value', '64', '--json'],
+      ['command', '--zookeeper', zk.connectString, '--site', site.site, '--device', 'inv-1', '--point', 'activePowerLimit', '--value', '57', '--json'],
       { env: NO_ZK_ENV },
     );
     expect(run.code, run.stderr).toBe(0);
@@ -61,15 +129,15 @@ describe('gridkeeper command', () => {
       agentId: 'gw-a',
       lock: expect.stringMatching(/^lock-\d{10}$/),
       token: tokenA,
-      readBack: 64,
+      readBack: 57,
       error: null,
-      command: { device: 'inv-1', point: 'activePowerLimit', value: 64, issuedBy: expect.stringMatching(/^gridkeeper-cli:/) },
+      command: { device: 'inv-1', point: 'activePowerLimit', value: 57, issuedBy: expect.stringMatching(/^gridkeeper-cli:/) },
     });
     expect(Date.parse(String(out.finishedAt))).toBeGreaterThanOrEqual(Date.parse(String(out.startedAt)));
     // The same document is what ZooKeeper holds under results/.
     const { id, ...doc } = out;
     expect(await getJson(zc, site.paths.result(String(id)))).toEqual(doc);
-    expect(site.limitWrites().map((w) => w.percent)).toEqual([64]);
+    expect(site.limitWrites().at(-1)?.percent).toBe(57);
   });
 
   it('reads the ZooKeeper address from GRIDKEEPER_ZOOKEEPER; a bool and a rejected value give exit 0 and 1', async () => {
@@ -121,54 +189,6 @@ describe('gridkeeper command', () => {
     expect(table.stdout).toMatch(/^lock: nobody holds it/m);
     expect(table.stdout).toMatch(/^PENDING COMMANDS \(2\)$/m);
     expect(table.stdout).toMatch(/^ {2}cmd-0000000000 +\S+ ago +\{"device":"inv-1","point":"activePowerLimit","value":10,/m);
-  });
-});
-
-describe('gridkeeper status', () => {
-  it('--json: agents, lock holder and token, devices with values, recent results', async () => {
-    const run = await gridkeeper(['status', '--zookeeper', zk.connectString, '--site', site.site, '--json'], { env: NO_ZK_ENV });
-    expect(run.code, run.stderr).toBe(0);
-    const view = JSON.parse(run.stdout) as {
-      site: string;
-      agents: Array<{ agentId: string; document: Record<string, unknown> | null; readings: Record<string, unknown> | null }>;
-      lock: { holder: string | null; node: string | null; token: string | null; since: string | null; waiters: string[] };
-      devices: Record<string, { kind: string; status: string; readAt: string | null; values: Record<string, unknown>; error: unknown }>;
-      pendingCommands: unknown[];
-      recentResults: Array<{ id: string; result: Record<string, unknown> }>;
-    };
-    expect(view.site).toBe(site.site);
-    expect(view.agents.map((x) => x.agentId)).toEqual(['gw-a', 'gw-b']);
-    expect(view.agents[0]?.document).toMatchObject({ agentId: 'gw-a', site: site.site, pid: a.child.pid, leader: true, token: tokenA });
-    expect(view.agents[1]?.document).toMatchObject({ agentId: 'gw-b', leader: false, token: null });
-    expect(view.lock).toMatchObject({ holder: 'gw-a', token: tokenA, node: expect.stringMatching(/^lock-\d{10}$/), waiters: ['gw-b'] });
-    expect(Date.parse(view.lock.since ?? '')).toBeLessThanOrEqual(Date.now());
-    expect(view.devices['inv-1']).toMatchObject({ kind: 'inverter', status: 'ok', error: null });
-    expect(view.devices['wt-1']).toMatchObject({ kind: 'turbine', status: 'ok', error: null });
-    // Values as the frozen simulator serves them, including the limit the first test set.
-    expect(view.devices['inv-1']?.values).toMatchObject({ activePowerLimit: 64, enabled: true, frequency: expect.any(Number) });
-    expect(typeof view.devices['wt-1']?.values.windSpeed).toBe('number');
-    expect(view.pendingCommands).toEqual([]);
-    const statuses = view.recentResults.map((r) => r.result.status);
-    expect(statuses).toEqual(['applied', 'applied', 'rejected']);
-    expect(view.recentResults[0]?.result).toMatchObject({ agentId: 'gw-a', token: tokenA, readBack: 64 });
-  });
-
-  it('the table for people: lock holder and token, agents with roles, devices with values, results', async () => {
-    const run = await gridkeeper(['status', '--zookeeper', zk.connectString, '--site', site.site], { env: NO_ZK_ENV });
-    expect(run.code, run.stderr).toBe(0);
-    const out = run.stdout;
-    expect(out).toMatch(new RegExp(`^site ${site.site} +\\(/gridkeeper/sites/${site.site}\\)$`, 'm'));
-    expect(out).toMatch(new RegExp(`^lock held by gw-a since \\S+ \\(\\S+ ago\\), lock-\\d{10}, token ${tokenA}$`, 'm'));
-    expect(out).toMatch(/^ {2}AGENT +ROLE +HOST +PID +VERSION +STARTED$/m);
-    expect(out).toMatch(new RegExp(`^ {2}gw-a +leader +\\S+ +${a.child.pid} +0\\.1\\.0 +\\S+$`, 'm'));
-    expect(out).toMatch(/^ {2}gw-b +standby /m);
-    expect(out).toMatch(/^ {2}inv-1 +inverter +ok +\S+ ago +activePower=\S+ /m);
-    expect(out).toMatch(/^ {2}wt-1 +turbine +ok +/m);
-    expect(out).toMatch(/^PENDING COMMANDS \(0\)$/m);
-    expect(out).toMatch(/^RECENT RESULTS \(3\)$/m);
-    expect(out).toMatch(new RegExp(`^ {2}cmd-\\d{10} +applied +gw-a +${tokenA} +inv-1\\.activePowerLimit=64 +64$`, 'm'));
-    expect(out).toMatch(/^ {2}cmd-\d{10} +rejected +gw-a +\d+ +wt-1\.curtailmentSetpoint=3001 +.*above max 3000/m);
-    expect(run.stderr).toBe('');
   });
 });
 
