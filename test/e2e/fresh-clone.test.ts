@@ -12,7 +12,8 @@ import { makeTempDir } from '../helpers/temp-dirs.js';
 
 const NPM = 'npm';
 // npm must see a plain environment: NODE_ENV=production (or test tooling variables) would change
-// what `npm ci` installs.
+// what `npm ci` installs. GRIDKEEPER_TEST_PID_DIR stays: the demo's children are recorded there, so
+// the global teardown kills them even if the demo itself had to be killed.
 const USER_ENV = { NODE_ENV: undefined, NODE_OPTIONS: undefined, VITEST: undefined, VITEST_MODE: undefined, VITEST_POOL_ID: undefined, VITEST_WORKER_ID: undefined };
 
 afterAll(async () => {

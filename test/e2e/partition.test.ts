@@ -107,10 +107,11 @@ describe('silent partition of the leader from ZooKeeper', () => {
       }
 
       // A's gate closed within its lease: at most T/2 after its last acknowledged request, which
-      // was sent before the freeze. 300 ms of slack for timers on a loaded 2-core machine; even so
-      // it is well before the session timeout.
+      // was sent before the freeze. 500 ms of slack for a late timer on a loaded 2-core machine (the
+      // gate itself refuses writes from the lease's end on: guard() reads the clock); even so it is
+      // well before the session timeout.
       const gateClosedAfterMs = timeOf(gateClosed) - frozenAt;
-      expect(gateClosedAfterMs).toBeLessThanOrEqual(T_MS / 2 + 300);
+      expect(gateClosedAfterMs).toBeLessThanOrEqual(T_MS / 2 + 500);
       expect(gateClosedAfterMs).toBeLessThan(T_MS);
       // If A's client reported the link lost before that, the gate closed within 10 ms of it.
       const suspended = logLines(a.child, 'ZooKeeper link lost; session suspended').filter((l) => timeOf(l) >= frozenAt);
