@@ -30,6 +30,8 @@ export interface AgentWindow {
   heapUsedMB: number;
   heapTotalMB: number;
   externalMB: number;
+  /** How long the closing /metrics scrape took (the agent renders it on its event loop). */
+  scrapeMs: number;
   others: Record<string, number>;
 }
 
@@ -51,8 +53,10 @@ export async function measureAgentWindow(
   const used = cpu.stop();
   const otherUse = Object.fromEntries(otherCpu.map((o) => [o.label, o.cpu.stop().coreShare]));
   const mem = memory(pidOf(agent));
+  const scrapeStart = performance.now();
   const after = await scrape(url);
-  const seconds = (performance.now() - t0) / 1000;
+  const scrapeMs = performance.now() - scrapeStart;
+  const seconds = (scrapeStart - t0) / 1000;
   return {
     ...fromScrapes(before, after, seconds),
     coreShare: used.coreShare,
@@ -61,6 +65,7 @@ export async function measureAgentWindow(
     heapUsedMB: sum(after, 'gridkeeper_process_nodejs_heap_size_used_bytes') / MB,
     heapTotalMB: sum(after, 'gridkeeper_process_nodejs_heap_size_total_bytes') / MB,
     externalMB: sum(after, 'gridkeeper_process_nodejs_external_memory_bytes') / MB,
+    scrapeMs,
     others: otherUse,
   };
 }

@@ -87,6 +87,14 @@ function section(lat: Summary, base: Summary, handling: Summary, notApplied: str
     summaryRow('ZooKeeper create + get (baseline)', base),
     summaryRow('agent: startedAt → finishedAt', handling),
   ];
-  const analysis = notApplied.length === 0 ? [] : ['Commands not applied:', '', ...notApplied.slice(0, 10).map((l) => `- ${l}`)];
+  const analysis = notApplied.length === 0 ? [] : ['Commands not applied:', '', ...notApplied.slice(0, 10).map((l) => `- ${l}`), ''];
+  if (figures.slice(0, 2).some((f) => f.verdict === 'miss')) {
+    analysis.push(
+      `Target missed. Of the p50 of ${lat.p50.toFixed(1)} ms, the agent's own handling (Modbus write and read-back) was ${handling.p50.toFixed(1)} ms and`,
+      `a bare ZooKeeper create + get ${base.p50.toFixed(1)} ms; the rest is the ZooKeeper round trips of the command queue (watch on`,
+      'commands/, get, create of the result, delete of the command) and of the watcher, and time on busy event loops.',
+      'A p99 far above the p50 on this shared machine points at the scheduler (other processes) or GC pauses.',
+    );
+  }
   return { id: '3', title: '3. Command latency', figures, method, details: { latencyMs: lat, baselineMs: base, agentHandlingMs: handling, notApplied }, analysis, error: null };
 }

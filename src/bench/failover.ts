@@ -122,6 +122,12 @@ function section(runs: FailoverRun[], sessionMs: number): Section {
     'lets go; then the bench submits another (column "commands"). The stopped agent is replaced by a new one',
     '(new agent id) queued behind the new leader before the next run.',
     '',
+    'On SIGTERM the leader deletes its lock node and closes its session, so the standby is told at once. After',
+    'SIGKILL nobody tells the server: it expires the session when it has not heard from the client for the',
+    'session timeout, counted from the last ping (the client pings after a third of the timeout without traffic)',
+    'and checked every tickTime. So a SIGKILL failover takes between about two thirds of the session timeout and',
+    'the timeout plus a tick, plus the standby taking the lock and applying the command.',
+    '',
     '| run | signal | from → to | signal → applied by standby | commands | old leader exited after | exit code |',
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...runs.map(
@@ -134,5 +140,21 @@ function section(runs: FailoverRun[], sessionMs: number): Section {
     summaryRow('SIGTERM', term),
     summaryRow('SIGKILL', kill),
   ];
-  return { id: '5', title: '5. Failover', figures, method, details: { sessionTimeoutMs: sessionMs, runs, sigtermMs: term, sigkillMs: kill }, analysis: [], error: null };
+  const analysis: string[] = [];
+  if (figures[0]?.verdict === 'miss') {
+    analysis.push(
+      'SIGTERM target missed: the time is the old leader\'s shutdown (stop polling, finish the write in flight,',
+      'delete the lock node, close the session) plus the standby\'s takeover (watch event, lock check, actuation gate',
+      'opening, then the command). The "old leader exited after" column shows how much of it was the shutdown; a slow',
+      'shutdown points at a Modbus write or ZooKeeper request in flight (bounded by the bus timeoutMs).',
+    );
+  }
+  if (figures[2]?.verdict === 'miss') {
+    analysis.push(
+      'SIGKILL target missed: the server expired the session later than the timeout plus a tick, or the standby',
+      'took long to act after the lock node vanished. A shorter session timeout closes it at the price of more',
+      'false failovers on a slow link; the time after the expiry is the same as in the SIGTERM runs.',
+    );
+  }
+  return { id: '5', title: '5. Failover', figures, method, details: { sessionTimeoutMs: sessionMs, runs, sigtermMs: term, sigkillMs: kill }, analysis, error: null };
 }

@@ -12,6 +12,7 @@ import { measureAgentWindow, type AgentWindow } from './agent-window.js';
 import { loopPlanOf, measurePlainLoop, type LoopResult } from './plain-loop-run.js';
 import { figure, type Figure, type Section } from './report.js';
 import { gatewayDevices, readSite, writeSite } from './site-config.js';
+import { attributeCpu, type Attribution } from './cpu-attribution.js';
 import { scaleAnalysis } from './scale-analysis.js';
 import { sitePaths } from './zk.js';
 
@@ -96,10 +97,10 @@ export async function scale(dir: string, zookeeper: string, session: ZkSession):
   } finally {
     await sim.stop(5000);
   }
-  return section(runs);
+  return section(runs, await attributeCpu(readSite(simFile)));
 }
 
-function section(runs: ScaleRun[]): Section {
+function section(runs: ScaleRun[], attribution: Attribution): Section {
   const figures: Figure[] = [];
   for (const r of runs) {
     const n = r.devices;
@@ -173,7 +174,7 @@ function section(runs: ScaleRun[]): Section {
         `${pct(r.simulatorCoreShare ?? NaN)} / ${pct(r.loopSimulatorCoreShare ?? NaN)} | ${r.agent.rssMB.toFixed(1)} / ${r.agent.peakRssMB.toFixed(1)} MB | ${r.loop.peakRssMB.toFixed(1)} MB |`,
     ),
   ];
-  return { id: '2', title: '2. Scale', figures, method, details: { runs }, analysis: scaleAnalysis(runs, figures), error: null };
+  return { id: '2', title: '2. Scale', figures, method, details: { runs, attribution }, analysis: scaleAnalysis(runs, figures, attribution), error: null };
 }
 
 function pct(share: number): string {

@@ -1,0 +1,93 @@
+// Where an agent's CPU goes beyond the plain loop's, measured piece by piece on this machine so that
+// RESULTS.md can say why a CPU target is missed with this run's numbers:
+//  - driver work per poll without the wire (plan, slicing, decoding), DeviceDriver.poll() over an
+//    in-memory unit that answers from a frozen SimulatedDevice's registers;
+//  - Prometheus bookkeeping per poll (the four updates DevicePoller makes);
+//  - one publish of the readings snapshot (serialised twice: change check and znode data);
+//  - the fixed cost of the agent's high-frequency timers, in an otherwise idle Node.js process.
+import { pino } from 'pino';
+import { AgentMetrics } from '../agent/metrics.js';
+import type { SiteConfig, Table } from '../config/types.js';
+import { spawnChild } from '../devtools/processes.js';
+import type { UnitHandle } from '../drivers/bus.js';
+import { DeviceDriver } from '../drivers/device-driver.js';
+import { SimulatedSite, frozenOptions } from '../simulator/index.js';
+
+export interface Attribution {
+  driverUsPerPoll: number;
+  metricsUsPerPoll: number;
+  /** One publish of a snapshot of `publishDevices` devices. */
+  publishMs: number;
+  publishDevices: number;
+  /** Share of one core an idle process spends on a 20 ms setInterval and event-loop delay monitors at 10 and 20 ms. */
+  timersCoreShare: number;
+}
+
+const ROUNDS = 20;
+
+export async function attributeCpu(config: SiteConfig): Promise<Attribution> {
+  const sim = new SimulatedSite(config, { ...frozenOptions(), logger: pino({ level: 'silent' }) }); // not started: registers only
+  const logger = pino({ level: 'silent' });
+  const drivers = config.devices.map((d) => {
+    const device = sim.device(d.id);
+    const unit: UnitHandle = {
+      busId: d.bus,
+      unitId: d.unitId,
+      device: d.id,
+      read: (table: Table, address: number, count: number) => Promise.resolve(device.registers(table, address, count)),
+      writeRegisters: () => Promise.reject(new Error('read only')),
+      writeCoil: () => Promise.reject(new Error('read only')),
+    };
+    return new DeviceDriver(d, unit, { logger, verifyWrites: false });
+  });
+  const readings: Record<string, unknown> = {};
+  for (const driver of drivers) readings[driver.id] = { values: await driver.poll() }; // warm-up, and the snapshot's values
+  let t0 = performance.now();
+  for (let r = 0; r < ROUNDS; r++) for (const driver of drivers) await driver.poll();
+  const driverUsPerPoll = ((performance.now() - t0) * 1000) / (ROUNDS * drivers.length);
+
+  const metrics = new AgentMetrics();
+  t0 = performance.now();
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const d of config.devices) {
+      metrics.pollLateness.observe(0.001);
+      metrics.polls.inc({ device: d.id, result: 'ok' });
+      metrics.deviceUp.set({ device: d.id, kind: d.kind, bus: d.bus }, 1);
+      metrics.pollDuration.observe({ device: d.id }, 0.002);
+    }
+  }
+  const metricsUsPerPoll = ((performance.now() - t0) * 1000) / (ROUNDS * config.devices.length);
+
+  const devices = Object.fromEntries(
+    config.devices.map((d) => [d.id, { kind: d.kind, status: 'ok', readAt: new Date().toISOString(), values: readings[d.id], error: null }]),
+  );
+  t0 = performance.now();
+  for (let r = 0; r < ROUNDS; r++) {
+    JSON.stringify([true, devices]);
+    Buffer.from(JSON.stringify({ site: config.site, agentId: config.agent.id, seq: r, publishedAt: new Date().toISOString(), leader: true, devices }));
+  }
+  const publishMs = (performance.now() - t0) / ROUNDS;
+  return { driverUsPerPoll, metricsUsPerPoll, publishMs, publishDevices: config.devices.length, timersCoreShare: await timersCost() };
+}
+
+const TIMERS_SCRIPT = `
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+setInterval(() => {}, 20);
+monitorEventLoopDelay({ resolution: 10 }).enable();
+monitorEventLoopDelay({ resolution: 20 }).enable();
+setTimeout(() => {
+  const c0 = process.cpuUsage(); const t0 = performance.now();
+  setTimeout(() => { const c = process.cpuUsage(c0); console.log(JSON.stringify({ share: (c.user + c.system) / 1000 / (performance.now() - t0) })); process.exit(0); }, 4000);
+}, 500);`;
+
+/** CPU of the timers the agent runs whatever its load (see RESULTS.md), in a process of their own. */
+async function timersCost(): Promise<number> {
+  const child = spawnChild(process.execPath, ['-e', TIMERS_SCRIPT], { label: 'timer cost probe' });
+  try {
+    const line = await child.waitForLine(/^\{/, 15_000);
+    const parsed: unknown = JSON.parse(line);
+    return typeof parsed === 'object' && parsed !== null && 'share' in parsed && typeof parsed.share === 'number' ? parsed.share : NaN;
+  } finally {
+    await child.stop(2000);
+  }
+}
