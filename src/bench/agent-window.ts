@@ -4,7 +4,7 @@ import type { ChildHandle } from '../devtools/processes.js';
 import { sleep } from '../devtools/wait.js';
 import { pidOf } from './agent-process.js';
 import { bucketDelta, buckets, scrape, sum, type Scrape } from './prometheus.js';
-import { CpuWindow, memory, MB } from './proc.js';
+import { CpuWindow, memory, MB, type CpuUse } from './proc.js';
 import { histogramQuantile, shareAtOrBelow } from './stats.js';
 
 export interface AgentWindow {
@@ -24,6 +24,7 @@ export interface AgentWindow {
   requestsPerSecond: number;
   publishesPerSecond: number;
   coreShare: number;
+  systemShare: number;
   rssMB: number;
   peakRssMB: number;
   /** V8 heap in use and reserved, and memory outside the heap (buffers), at the end of the window. */
@@ -32,7 +33,8 @@ export interface AgentWindow {
   externalMB: number;
   /** How long the closing /metrics scrape took (the agent renders it on its event loop). */
   scrapeMs: number;
-  others: Record<string, number>;
+  /** CPU of the processes watched beside the agent over the same window, by label. */
+  others: Record<string, CpuUse>;
 }
 
 const DELAY = 'gridkeeper_poll_start_delay_seconds';
@@ -51,7 +53,7 @@ export async function measureAgentWindow(
   const otherCpu = others.map((o) => ({ label: o.label, cpu: new CpuWindow(o.pid) }));
   await sleep(windowMs);
   const used = cpu.stop();
-  const otherUse = Object.fromEntries(otherCpu.map((o) => [o.label, o.cpu.stop().coreShare]));
+  const otherUse = Object.fromEntries(otherCpu.map((o) => [o.label, o.cpu.stop()]));
   const mem = memory(pidOf(agent));
   const scrapeStart = performance.now();
   const after = await scrape(url);
@@ -60,6 +62,7 @@ export async function measureAgentWindow(
   return {
     ...fromScrapes(before, after, seconds),
     coreShare: used.coreShare,
+    systemShare: used.systemShare,
     rssMB: mem.rssBytes / MB,
     peakRssMB: mem.peakRssBytes / MB,
     heapUsedMB: sum(after, 'gridkeeper_process_nodejs_heap_size_used_bytes') / MB,

@@ -44,7 +44,13 @@ function log(text: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 }
 
+const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
+
 async function main(): Promise<number> {
+  if (!fs.existsSync(ZOOKEEPER_JAR) && process.env.ZOOKEEPER_CONNECT === undefined) {
+    console.error('The bench needs a ZooKeeper server: install it with `sudo apt-get install -y zookeeper` (Debian / Raspberry Pi OS), then run `npm run bench` again.');
+    return 1;
+  }
   const only = process.argv.slice(2);
   const selected = only.length === 0 ? MEASUREMENTS : MEASUREMENTS.filter((m) => only.includes(m.id));
   const machine = describeMachine();

@@ -110,10 +110,10 @@ function section(runs: FailoverRun[], sessionMs: number): Section {
   const baseline = { label: 'session timeout', value: sessionMs };
   const killLimit = sessionMs + SIGKILL_SLACK_MS;
   const figures = [
-    figure({ id: 'failover.sigterm.max', label: `SIGTERM: leader signalled to command applied by standby, worst of ${term.n}`, value: term.max, unit: 'ms', baseline, target: { text: `< ${SIGTERM_TARGET_MS} ms`, op: '<', limit: SIGTERM_TARGET_MS } }),
-    figure({ id: 'failover.sigterm.p50', label: `SIGTERM: median of ${term.n}`, value: term.p50, unit: 'ms', baseline }),
-    figure({ id: 'failover.sigkill.max', label: `SIGKILL: leader killed to command applied by standby, worst of ${kill.n}`, value: kill.max, unit: 'ms', baseline, target: { text: `< session timeout + ${SIGKILL_SLACK_MS} ms (${killLimit} ms)`, op: '<', limit: killLimit } }),
-    figure({ id: 'failover.sigkill.p50', label: `SIGKILL: median of ${kill.n}`, value: kill.p50, unit: 'ms', baseline }),
+    figure({ id: 'failover.sigterm.max', label: `SIGTERM → applied by standby, worst of ${term.n}`, value: term.max, unit: 'ms', baseline, target: { text: `< ${SIGTERM_TARGET_MS} ms`, op: '<', limit: SIGTERM_TARGET_MS } }),
+    figure({ id: 'failover.sigterm.p50', label: `SIGTERM → applied by standby, median`, value: term.p50, unit: 'ms', baseline }),
+    figure({ id: 'failover.sigkill.max', label: `SIGKILL → applied by standby, worst of ${kill.n}`, value: kill.max, unit: 'ms', baseline, target: { text: `< session timeout + ${SIGKILL_SLACK_MS} ms (${killLimit} ms)`, op: '<', limit: killLimit } }),
+    figure({ id: 'failover.sigkill.p50', label: `SIGKILL → applied by standby, median`, value: kill.p50, unit: 'ms', baseline }),
   ];
   const method = [
     `Two agents of one site, session timeout ${SESSION_TIMEOUT_MS} ms (granted: ${sessionMs} ms), ZooKeeper tickTime 200 ms, one simulated`,

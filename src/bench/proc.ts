@@ -18,12 +18,12 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
-/** User + system CPU seconds the process has used so far. */
-export function cpuSeconds(pid: number): number {
+/** User and system CPU seconds the process has used so far. */
+export function cpuTimes(pid: number): { user: number; system: number } {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 (utime) and 15 (stime) overall = indices 11 and 12 after "pid (comm)".
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
+  return { user: Number(fields[11]) / ticksPerSecond(), system: Number(fields[12]) / ticksPerSecond() };
 }
 
 export interface Memory {
@@ -42,21 +42,31 @@ export function memory(pid: number): Memory {
   return { rssBytes: kb('VmRSS'), peakRssBytes: kb('VmHWM') };
 }
 
-/** CPU of one process between start() and stop(), as a fraction of one core. */
+export interface CpuUse {
+  /** CPU seconds per wall second (1.0 = one core busy). */
+  coreShare: number;
+  /** The part of coreShare spent in the kernel (system calls: for these processes mostly socket I/O). */
+  systemShare: number;
+  cpuSeconds: number;
+  wallSeconds: number;
+}
+
+/** CPU of one process from construction to stop(). */
 export class CpuWindow {
-  private readonly cpuStart: number;
+  private readonly start: { user: number; system: number };
   private readonly wallStartMs: number;
 
   constructor(readonly pid: number) {
-    this.cpuStart = cpuSeconds(pid);
+    this.start = cpuTimes(pid);
     this.wallStartMs = performance.now();
   }
 
-  /** CPU seconds per wall second since construction (1.0 = one core busy). */
-  stop(): { coreShare: number; cpuSeconds: number; wallSeconds: number } {
-    const cpu = cpuSeconds(this.pid) - this.cpuStart;
+  stop(): CpuUse {
+    const end = cpuTimes(this.pid);
+    const user = end.user - this.start.user;
+    const system = end.system - this.start.system;
     const wall = (performance.now() - this.wallStartMs) / 1000;
-    return { coreShare: cpu / wall, cpuSeconds: cpu, wallSeconds: wall };
+    return { coreShare: (user + system) / wall, systemShare: system / wall, cpuSeconds: user + system, wallSeconds: wall };
   }
 }
 

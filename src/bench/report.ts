@@ -99,14 +99,16 @@ function meets(v: number, t: Target): boolean {
 
 function missText(v: number, t: Target, unit: string): string {
   const diff = Math.abs(v - t.limit);
+  const amount = unit === '%' ? `${diff.toFixed(2)} percentage points` : fmt(diff, unit);
   const ratio = t.limit !== 0 ? ` (${(v / t.limit).toFixed(2)}x the limit)` : '';
-  return t.op === '<' || t.op === '<=' ? `over by ${fmt(diff, unit)}${ratio}` : `short by ${fmt(diff, unit)}${ratio}`;
+  return t.op === '<' || t.op === '<=' ? `over by ${amount}${ratio}` : `short by ${amount}${ratio}`;
 }
 
 /** A number in its unit, rounded for reading. */
 export function fmt(v: number | null, unit: string): string {
   if (v === null || Number.isNaN(v)) return '—';
-  const digits = Number.isInteger(v) || Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
+  const count = unit === '' || unit === 'requests';
+  const digits = (count && Number.isInteger(v)) || Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
   const text = unit === '%' ? v.toFixed(2) : v.toFixed(digits);
   return unit === '' ? text : unit === '%' ? `${text} %` : `${text} ${unit}`;
 }

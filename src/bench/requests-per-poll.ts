@@ -100,7 +100,7 @@ function section(counts: ProfileCount[]): Section {
   const figures: Figure[] = counts.map((c) =>
     figure({
       id: `requests.${c.profile}`,
-      label: `${c.profile} (${c.points} points): requests per poll, planner`,
+      label: `${c.profile} (${c.points} points): requests per poll`,
       value: c.plannedOnWire,
       unit: 'requests',
       baseline: { label: 'one request per point', value: c.naiveOnWire },

@@ -8,8 +8,9 @@ import { freePort, freePorts } from '../devtools/ports.js';
 import { spawnGridkeeper } from '../devtools/processes.js';
 import { sleep } from '../devtools/wait.js';
 import { startAgent, untilAllOk } from './agent-process.js';
-import { measureAgentWindow, type AgentWindow } from './agent-window.js';
-import { loopPlanOf, measurePlainLoop, type LoopResult } from './plain-loop-run.js';
+import type { AgentWindow } from './agent-window.js';
+import { loopPlanOf, PlainLoop, type LoopResult } from './plain-loop-run.js';
+import { measureSideBySide, type SideBySide } from './side-by-side.js';
 import { figure, type Figure, type Section } from './report.js';
 import { gatewayDevices, readSite, writeSite } from './site-config.js';
 import { attributeCpu, type Attribution } from './cpu-attribution.js';
@@ -30,9 +31,9 @@ export interface ScaleRun {
   buses: number;
   agent: AgentWindow;
   snapshotBytes: number | null;
+  /** The simulator serves both the agent and the plain loop during the window. */
   simulatorCoreShare: number | null;
   loop: LoopResult;
-  loopSimulatorCoreShare: number | null;
 }
 
 export async function scale(dir: string, zookeeper: string, session: ZkSession): Promise<Section> {
@@ -69,29 +70,26 @@ export async function scale(dir: string, zookeeper: string, session: ZkSession):
       });
       const config: SiteConfig = readSite(file);
       const agent = startAgent(file, `agent (${n} devices)`);
-      let window: AgentWindow;
+      let loop: PlainLoop | null = null;
+      let measured: SideBySide;
       let snapshotBytes: number | null = null;
       try {
         await untilAllOk(agent, httpPort, n, 60_000);
+        loop = await PlainLoop.start(dir, `loop-${n}`, loopPlanOf(config));
         await sleep(WARM_UP_MS);
-        window = await measureAgentWindow(agent, httpPort, WINDOW_MS, [{ label: 'simulator', pid: simPid }]);
+        measured = await measureSideBySide(agent, httpPort, loop, WINDOW_MS, [{ label: 'simulator', pid: simPid }]);
         snapshotBytes = (await session.exists(sitePaths(site).reading(agentId)))?.dataLength ?? null;
       } finally {
+        await loop?.stop();
         await agent.stop(6000);
       }
-      const loop = await measurePlainLoop(dir, `loop-${n}`, loopPlanOf(config), {
-        warmUpMs: WARM_UP_MS,
-        windowMs: WINDOW_MS,
-        others: [{ label: 'simulator', pid: simPid }],
-      });
       runs.push({
         devices: n,
         buses: used.length,
-        agent: window,
+        agent: measured.agent,
         snapshotBytes,
-        simulatorCoreShare: window.others.simulator ?? null,
-        loop,
-        loopSimulatorCoreShare: loop.others.simulator ?? null,
+        simulatorCoreShare: measured.others.simulator?.coreShare ?? null,
+        loop: measured.loop,
       });
     }
   } finally {
@@ -108,7 +106,7 @@ function section(runs: ScaleRun[], attribution: Attribution): Section {
     figures.push(
       figure({
         id: `scale.${n}.onTime`,
-        label: `${n} devices: polls on time (started < 0.5 s late)`,
+        label: `${n} devices: polls on time (< 0.5 s late)`,
         value: r.agent.onTimeShare * 100,
         unit: '%',
         baseline: { label: 'plain loop', value: r.loop.onTimeShare * 100 },
@@ -156,22 +154,26 @@ function section(runs: ScaleRun[], attribution: Attribution): Section {
   const method = [
     `Each size: one \`gridkeeper run\` process, ${UNITS_PER_BUS} unit ids behind each Modbus TCP port (as behind a TCP gateway),`,
     'the generic inverter, turbine and BMS profiles in turn, every device at 1 s, publishing at 1 s to a local',
-    `ZooKeeper. The devices are served by one \`gridkeeper simulate --freeze\` process. After all devices were`,
+    'ZooKeeper; the devices are served by one `gridkeeper simulate --freeze` process. Baseline: a plain loop over',
+    '`modbus-serial` in its own process (src/bench/plain-loop.ts), one connection per bus, reading every device of',
+    "the bus each second with the planner's merged requests and nothing else; its poll latency is the time to read",
+    'one device. The agent and the plain loop run **side by side** against the same simulator, so that both are',
+    'measured under the same conditions on this shared machine (the simulator serves both). After every device was',
     `polled once and ${WARM_UP_MS / 1000} s of warm-up, ${WINDOW_MS / 1000} s are measured: the deltas of two \`/metrics\` scrapes`,
     '(`gridkeeper_poll_start_delay_seconds`, `gridkeeper_polls_total`, `gridkeeper_poll_overruns_total`,',
-    '`gridkeeper_poll_duration_seconds`, quantiles interpolated inside histogram buckets), CPU from',
-    '`/proc/PID/stat` (utime+stime over wall time), peak RSS from `/proc/PID/status` (VmHWM).',
-    'Baseline: a plain loop over `modbus-serial` in its own process (src/bench/plain-loop.ts), one connection',
-    "per bus, reading every device of the bus each second with the planner's merged requests, nothing else;",
-    'its poll latency is the time to read one device.',
+    '`gridkeeper_poll_duration_seconds`, quantiles interpolated inside the histogram buckets), CPU from',
+    '`/proc/PID/stat` (utime+stime over wall time; "of it kernel" is stime, for these processes mostly socket',
+    'system calls), RSS from `/proc/PID/status` (VmRSS, and VmHWM for the peak). A poll is on time when it starts',
+    'less than half an interval after its schedule (the poller\'s own definition); a skipped tick counts as late.',
     '',
-    '| devices | buses | ticks | overruns | on time < 0.5 s | on time < 0.1 s | start delay p99 | requests/s | publishes/s | agent CPU | loop CPU | simulator CPU (agent / loop run) | agent RSS now / peak | loop RSS peak |',
+    '| devices | buses | ticks | overruns | on time < 0.5 s | on time < 0.1 s | start delay p99 | requests/s (agent / loop) | publishes/s | agent CPU (of it kernel) | loop CPU (of it kernel) | simulator CPU | agent RSS now / peak | loop RSS now / peak |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...runs.map(
       (r) =>
         `| ${r.devices} | ${r.buses} | ${r.agent.ticks} | ${r.agent.overruns} | ${pct(r.agent.onTimeShare)} | ${pct(r.agent.onTime100msShare)} | ${r.agent.startDelayP99Ms.toFixed(1)} ms | ` +
-        `${r.agent.requestsPerSecond.toFixed(0)} (loop ${r.loop.requestsPerSecond.toFixed(0)}) | ${r.agent.publishesPerSecond.toFixed(2)} | ${pct(r.agent.coreShare)} | ${pct(r.loop.coreShare)} | ` +
-        `${pct(r.simulatorCoreShare ?? NaN)} / ${pct(r.loopSimulatorCoreShare ?? NaN)} | ${r.agent.rssMB.toFixed(1)} / ${r.agent.peakRssMB.toFixed(1)} MB | ${r.loop.peakRssMB.toFixed(1)} MB |`,
+        `${r.agent.requestsPerSecond.toFixed(0)} / ${r.loop.requestsPerSecond.toFixed(0)} | ${r.agent.publishesPerSecond.toFixed(2)} | ` +
+        `${pct(r.agent.coreShare)} (${pct(r.agent.systemShare)}) | ${pct(r.loop.coreShare)} (${pct(r.loop.systemShare)}) | ${pct(r.simulatorCoreShare ?? NaN)} | ` +
+        `${r.agent.rssMB.toFixed(1)} / ${r.agent.peakRssMB.toFixed(1)} MB | ${r.loop.rssMB.toFixed(1)} / ${r.loop.peakRssMB.toFixed(1)} MB |`,
     ),
   ];
   return { id: '2', title: '2. Scale', figures, method, details: { runs, attribution }, analysis: scaleAnalysis(runs, figures, attribution), error: null };
