@@ -94,7 +94,12 @@ export class Agent {
    */
   async start(): Promise<void> {
     for (const bus of this.buses.values()) bus.start();
-    for (const p of this.pollers) p.start();
+    const onBus = new Map<string, number>();
+    for (const p of this.pollers) {
+      const slot = onBus.get(p.device.bus) ?? 0;
+      onBus.set(p.device.bus, slot + 1);
+      p.start(slot);
+    }
     await this.http?.start();
     this.coordinator.start();
     this.publishTimer = setInterval(() => this.publish(), this.config.publish.intervalMs);

@@ -39,10 +39,15 @@ export class FixedRateTimer {
     private readonly onOverrun: (skipped: number) => void = () => undefined,
   ) {}
 
-  start(initialDelayMs = 0): void {
+  /**
+   * First tick after `initialDelayMs`, rounded up to a multiple of `alignMs` on the monotonic clock:
+   * timers aligned to one grid fall due in the same millisecond and fire in one wake-up of the
+   * event loop, instead of one wake-up each.
+   */
+  start(initialDelayMs = 0, alignMs = 1): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.startMs = this.clock.now() + initialDelayMs;
+    this.startMs = Math.ceil((this.clock.now() + initialDelayMs) / alignMs) * alignMs;
     this.k = 0;
     this.arm();
   }

@@ -200,9 +200,12 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
     return this.readyPromise;
   }
 
-  /** The readings snapshot (CONTRACT.md section 3) to publish; written at most once per publish.intervalMs. */
+  /**
+   * The readings snapshot (CONTRACT.md section 3) to publish, as a value or as its JSON text
+   * already rendered; written at most once per publish.intervalMs.
+   */
   publishReadings(snapshot: unknown): void {
-    this.readings = Buffer.from(JSON.stringify(snapshot));
+    this.readings = Buffer.from(typeof snapshot === 'string' ? snapshot : JSON.stringify(snapshot));
     this.readingsNode.changed();
   }
 

@@ -3,10 +3,9 @@
 // while this process still believes it is connected. A timer ticks every `tickMs`; a tick that
 // comes more than `thresholdMs` late means the loop was blocked, and `stall` is emitted at once.
 // `isStalled()` answers the same synchronously from the time of the last tick, so a check made
-// right after a stall (before the late timer had its turn) still sees it. The histogram of
-// monitorEventLoopDelay is kept for logs and metrics.
+// right after a stall (before the late timer had its turn) still sees it. (The event-loop lag
+// histogram for operators is prom-client's, in the agent's metrics.)
 import { EventEmitter } from 'node:events';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Clock } from './clock.js';
 
 export interface StallDetectorOptions {
@@ -21,7 +20,6 @@ export class StallDetector extends EventEmitter<{ stall: [stalledMs: number] }> 
   private tickMsValue: number;
   private timer: NodeJS.Timeout | null = null;
   private lastTickMs = 0;
-  private histogram: IntervalHistogram | null = null;
 
   constructor(
     opts: StallDetectorOptions,
@@ -57,28 +55,17 @@ export class StallDetector extends EventEmitter<{ stall: [stalledMs: number] }> 
     this.lastTickMs = this.deps.clock.monotonicMs();
     this.timer = setInterval(() => this.tick(), this.tickMs);
     this.timer.unref();
-    this.histogram = monitorEventLoopDelay({ resolution: 20 });
-    this.histogram.enable();
   }
 
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.histogram?.disable();
   }
 
   /** True when the watchdog has not run for longer than tick + threshold: the loop is or was blocked. */
   isStalled(): boolean {
     if (!this.timer) return false;
     return this.deps.clock.monotonicMs() - this.lastTickMs > this.tickMs + this.thresholdMs;
-  }
-
-  /** Largest event-loop delay seen since the last reset, ms (monitorEventLoopDelay). */
-  maxDelayMs(reset = false): number {
-    if (!this.histogram) return 0;
-    const max = this.histogram.max / 1e6;
-    if (reset) this.histogram.reset();
-    return max;
   }
 
   private tick(): void {

@@ -226,3 +226,25 @@ describe('codec properties', () => {
     );
   });
 });
+
+describe('integer points scaled by a power of ten', () => {
+  // decodePoint computes raw * 10^k in doubles for these (the hot path); it must give the double
+  // nearest to the exact decimal, which is what Number('<raw>e<k>') parses to.
+  it('equal the correctly rounded decimal raw * 10^(scale exponent + scale factor)', () => {
+    const scales = [1, 10, 100, 0.1, 0.01, 0.001, 0.0001];
+    fc.assert(
+      fc.property(
+        fc.constantFrom<PointType>('int16', 'uint16', 'int32', 'uint32'),
+        fc.constantFrom(...scales),
+        fc.integer({ min: -6, max: 6 }),
+        fc.array(word, { minLength: 2, maxLength: 2 }),
+        (type, scale, sf, regs) => {
+          const p = point({ type, scale });
+          const raw = decodePoint(point({ type }), regs) as number;
+          const k = Math.round(Math.log10(scale)) + sf;
+          expect(decodePoint(p, regs, sf)).toBe(Number(`${raw}e${k}`));
+        },
+      ),
+    );
+  });
+});
