@@ -248,13 +248,22 @@ function orderBytes(p: PointConfig, words: number[]): number[] {
   return p.byteOrder === 'little' ? words.map(swapBytes) : words;
 }
 
-/** Bytes of the raw value, most significant first, from the registers as on the wire. */
+/**
+ * Scratch bytes for decoding a numeric value (at most 4 registers). Decoding is synchronous and reads
+ * the value out before it returns, so one buffer serves every call without an allocation per point.
+ */
+const SCRATCH = new DataView(new ArrayBuffer(8));
+
+/** Bytes of the raw value, most significant first, from the registers as on the wire (scratch view). */
 function toView(p: PointConfig, words: number[]): DataView {
-  const ordered = orderBytes(p, words);
-  const highFirst = p.wordOrder === 'little' ? [...ordered].reverse() : ordered;
-  const view = new DataView(new ArrayBuffer(highFirst.length * 2));
-  highFirst.forEach((word, i) => view.setUint16(i * 2, word));
-  return view;
+  const n = words.length;
+  const lowWordFirst = p.wordOrder === 'little';
+  const swap = p.byteOrder === 'little';
+  for (let i = 0; i < n; i++) {
+    const word = words[lowWordFirst ? n - 1 - i : i] ?? 0;
+    SCRATCH.setUint16(i * 2, swap ? swapBytes(word) : word);
+  }
+  return SCRATCH;
 }
 
 /** Registers as they go on the wire, from the raw value's bytes (most significant first). */
