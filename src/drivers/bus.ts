@@ -41,6 +41,8 @@ export interface RequestOptions {
   guard?: () => boolean;
   /** Point name, for the GateClosedError message. */
   point?: string;
+  /** Writes: FC16 even for a single register (for devices that do not implement FC6). */
+  multiple?: boolean;
 }
 
 /** A device's view of its bus: every request carries this unit id. */
@@ -54,7 +56,7 @@ export interface UnitHandle {
    * protocol cannot carry (more than 125 registers / 2000 bits, an address past 65535).
    */
   read(table: Table, address: number, count: number, opts?: RequestOptions): Promise<number[]>;
-  /** FC6 for one register, FC16 for more. */
+  /** FC6 for one register (unless `opts.multiple`), FC16 for more. */
   writeRegisters(address: number, values: number[], opts?: RequestOptions): Promise<void>;
   /** FC5. */
   writeCoil(address: number, value: boolean, opts?: RequestOptions): Promise<void>;
@@ -166,7 +168,7 @@ export class Bus {
         this.enqueue(unitId, device, { fc: READ_FUNCTION[table], address, count }, table, opts?.priority ?? 'read', opts),
       writeRegisters: async (address, values, opts) => {
         const request: ModbusRequest =
-          values.length === 1 ? { fc: 6, address, value: values[0] ?? 0 } : { fc: 16, address, values };
+          values.length === 1 && opts?.multiple !== true ? { fc: 6, address, value: values[0] ?? 0 } : { fc: 16, address, values };
         await this.enqueue(unitId, device, request, 'holding', opts?.priority ?? 'write', opts);
       },
       writeCoil: async (address, value, opts) => {

@@ -83,6 +83,8 @@ export class DeviceDriver {
   private readonly counters = { polls: 0, failedPolls: 0, skippedPolls: 0, consecutiveFailures: 0 };
   private lastPollDurationMs: number | null = null;
   private readonly warnedUndecodable = new Set<string>();
+  /** The device answered FC6 with exception 1: single registers go with FC16. */
+  private singleWriteRefused = false;
   private pollInFlight: Promise<Record<string, PointValue>> | null = null;
 
   constructor(
@@ -180,7 +182,7 @@ export class DeviceDriver {
       regs = encodePoint(p, value, sfExponent, current);
     }
     if (p.table === 'coil') await this.unit.writeCoil(p.address, regs[0] === 1, { guard, point: p.name });
-    else await this.unit.writeRegisters(p.address, regs, { guard, point: p.name });
+    else await this.writeRegisters(p, regs, guard);
     this.log.info({ point: p.name, value, registers: regs }, 'point written');
 
     if (!this.deps.verifyWrites || p.access === 'write') return { readBack: null };
@@ -191,6 +193,22 @@ export class DeviceDriver {
       throw new ReadBackMismatchError(p.name, value, actual, this.context(p));
     }
     return { readBack: actual };
+  }
+
+  /**
+   * FC6 for a single register, FC16 for more. A device that answers FC6 with exception 1 (many
+   * energy devices implement only FC16) gets the same write again as FC16 (the gate asked again),
+   * and FC16 from then on.
+   */
+  private async writeRegisters(p: PointConfig, regs: number[], guard: () => boolean): Promise<void> {
+    try {
+      await this.unit.writeRegisters(p.address, regs, { guard, point: p.name, multiple: this.singleWriteRefused });
+    } catch (err) {
+      if (this.singleWriteRefused || regs.length !== 1 || !(err instanceof ModbusExceptionError) || err.exceptionCode !== 1) throw err;
+      this.singleWriteRefused = true;
+      this.log.info({ point: p.name }, 'device refused FC6 (illegal function): writing single registers with FC16 from now on');
+      await this.unit.writeRegisters(p.address, regs, { guard, point: p.name, multiple: true });
+    }
   }
 
   // ---- poll --------------------------------------------------------------------------------------

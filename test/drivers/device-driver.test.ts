@@ -311,6 +311,19 @@ describe('DeviceDriver against the simulator over TCP', () => {
       expect(site.device('wt-2').writes.map((w) => [w.fc, w.address, w.values])).toEqual([[6, 30, [1200]]]);
     });
 
+    it('a device without FC6 (exception 1) gets the write again as FC16, and FC16 from then on', async () => {
+      const inv = site.device('inv-1');
+      inv.faults.exception = { code: 1, fc: 6 };
+      const driver = driverFor(config, lan, 'inv-1');
+      expect(await driver.write('activePowerLimit', 40, () => true)).toEqual({ readBack: 40 });
+      expect(await driver.write('activePowerLimit', 45, () => true)).toEqual({ readBack: 45 });
+      expect(inv.writes.map((w) => [w.fc, w.values, w.outcome])).toEqual([
+        [6, [400], 'exception'],
+        [16, [400], 'applied'],
+        [16, [450], 'applied'],
+      ]);
+    });
+
     it('multi-register values go out as one FC16', async () => {
       const io = driverFor(config, lan, 'wt-2');
       await expect(io.write('activePower', 70_000, () => true)).rejects.toBeInstanceOf(ReadBackMismatchError);
