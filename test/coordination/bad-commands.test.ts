@@ -1,39 +1,22 @@
 // Done when: "Commands with every kind of bad input are rejected with the reason, device untouched."
 // Also: commands older than their TTL by ZooKeeper's clock are `expired` and never applied, even
 // when the agent's own wall clock is years off (a Raspberry Pi without a battery clock).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/coordination/clock.js';
-import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
-import { Admin, pathsOf, siteConfig, sleep, startAgent, uniqueSite, waitForLeader, type TestAgent, type WriteRecord } from './harness.js';
+import { pathsOf, siteConfig, sleep, startAgent, uniqueSite, waitForLeader, type WriteRecord, useZooKeeper } from './harness.js';
 
 const T_MS = 2000;
-let zk: ZkServer;
-let admin: Admin;
-const agents: TestAgent[] = [];
-
-beforeAll(async () => {
-  zk = await startZooKeeper({ tickTimeMs: 200 });
-  admin = await new Admin(zk.connectString).start();
-});
-
-afterEach(async () => {
-  await Promise.all(agents.splice(0).map((a) => a.close()));
-});
-
-afterAll(async () => {
-  await admin?.close();
-  await zk?.stop();
-});
+const fx = useZooKeeper('afterEach');
 
 const RESULT_KEYS = ['agentId', 'command', 'error', 'finishedAt', 'lock', 'readBack', 'startedAt', 'status', 'token'];
 
 describe('bad commands are rejected with the reason, the device untouched', () => {
   it('malformed JSON, not an object, missing fields, unknown device or point, read-only, wrong type, out of range', async () => {
-    const config = siteConfig({ site: uniqueSite('bad'), agentId: 'gw-a', connect: zk.connectString, sessionTimeoutMs: T_MS });
+    const config = siteConfig({ site: uniqueSite('bad'), agentId: 'gw-a', connect: fx.zk.connectString, sessionTimeoutMs: T_MS });
     const paths = pathsOf(config);
     const writes: WriteRecord[] = [];
     const agent = startAgent(config, writes);
-    agents.push(agent);
+    fx.agents.push(agent);
     const token = await waitForLeader(agent, 10_000);
 
     const bad: { doc: unknown; reason: RegExp }[] = [
@@ -53,10 +36,10 @@ describe('bad commands are rejected with the reason, the device untouched', () =
       { doc: { device: 'inv-1', point: 'activePowerLimit', value: -1 }, reason: /below min 0/ },
     ];
     const names: string[] = [];
-    for (const b of bad) names.push(await admin.submit(paths, b.doc));
-    const good = await admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 42, issuedBy: 'test' });
+    for (const b of bad) names.push(await fx.admin.submit(paths, b.doc));
+    const good = await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 42, issuedBy: 'test' });
 
-    const results = await admin.waitForResults(paths, [...names, good], 10_000);
+    const results = await fx.admin.waitForResults(paths, [...names, good], 10_000);
     bad.forEach((b, i) => {
       const r = results.get(names[i] ?? '');
       expect(r?.status, JSON.stringify(b.doc)).toBe('rejected');
@@ -79,31 +62,31 @@ describe('bad commands are rejected with the reason, the device untouched', () =
     expect(agent.handler.applyCalls.map((c) => c.value)).toEqual([42]);
     expect(writes.map((w) => w.value)).toEqual([42]);
     expect(agent.coordinator.commandCounts()).toEqual({ applied: 1, rejected: bad.length, failed: 0, expired: 0 });
-    expect(await admin.pendingCommands(paths)).toEqual([]);
+    expect(await fx.admin.pendingCommands(paths)).toEqual([]);
   });
 
   it('expires a command older than its TTL by ZooKeeper clock, even with a local clock years off', async () => {
     const config = siteConfig({
       site: uniqueSite('ttl'),
       agentId: 'gw-pi',
-      connect: zk.connectString,
+      connect: fx.zk.connectString,
       sessionTimeoutMs: T_MS,
       commandTtlMs: 60_000,
     });
     const paths = pathsOf(config);
     // Submitted while no agent runs: by the time one starts, 1.5 s have passed on ZooKeeper's clock.
-    const stale = await admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 10, ttlMs: 1000 });
-    const staleDefault = await admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 11 });
+    const stale = await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 10, ttlMs: 1000 });
+    const staleDefault = await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 11 });
     await sleep(1500);
     // The Pi booted without a battery clock: its wall clock is three years behind.
     const skewedClock: Clock = { nowMs: () => Date.now() - 3 * 365 * 86_400_000, monotonicMs: () => performance.now() };
     const writes: WriteRecord[] = [];
     const agent = startAgent(config, writes, { clock: skewedClock });
-    agents.push(agent);
+    fx.agents.push(agent);
     await waitForLeader(agent, 10_000);
-    const fresh = await admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 12, ttlMs: 5000 });
+    const fresh = await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 12, ttlMs: 5000 });
 
-    const results = await admin.waitForResults(paths, [stale, staleDefault, fresh], 10_000);
+    const results = await fx.admin.waitForResults(paths, [stale, staleDefault, fresh], 10_000);
     expect(results.get(stale)).toMatchObject({ status: 'expired', readBack: null });
     expect(results.get(stale)?.error).toMatch(/^expired: \d+ms old by ZooKeeper's clock, ttl 1000ms$/);
     // 1.5 s old against the default TTL of 60 s: applied; the fresh one too.

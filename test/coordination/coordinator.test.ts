@@ -2,54 +2,37 @@
 // lock, close the session so the ephemeral nodes vanish at once), `failed` results, pruning of old
 // results, the agent document and the readings snapshot.
 import { performance } from 'node:perf_hooks';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sortBySequence } from '../../src/coordination/paths.js';
-import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
-import { Admin, pathsOf, siteConfig, startAgent, uniqueSite, waitFor, waitForLeader, type TestAgent, type WriteRecord } from './harness.js';
+import { pathsOf, siteConfig, startAgent, uniqueSite, waitFor, waitForLeader, type WriteRecord, useZooKeeper } from './harness.js';
 
 const T_MS = 4000;
-let zk: ZkServer;
-let admin: Admin;
-const agents: TestAgent[] = [];
-
-beforeAll(async () => {
-  zk = await startZooKeeper({ tickTimeMs: 200 });
-  admin = await new Admin(zk.connectString).start();
-});
-
-afterEach(async () => {
-  await Promise.all(agents.splice(0).map((a) => a.close()));
-});
-
-afterAll(async () => {
-  await admin?.close();
-  await zk?.stop();
-});
+const fx = useZooKeeper('afterEach');
 
 describe('SiteCoordinator', () => {
   it('close(): finishes the write in flight, then hands the lock over at once, nodes gone at once', async () => {
     const site = uniqueSite('close');
     const writes: WriteRecord[] = [];
-    const a = startAgent(siteConfig({ site, agentId: 'gw-a', connect: zk.connectString, sessionTimeoutMs: T_MS }), writes, {
+    const a = startAgent(siteConfig({ site, agentId: 'gw-a', connect: fx.zk.connectString, sessionTimeoutMs: T_MS }), writes, {
       handler: { applyDelayMs: 300 },
     });
-    agents.push(a);
+    fx.agents.push(a);
     await waitForLeader(a, 10_000);
-    const b = startAgent(siteConfig({ site, agentId: 'gw-b', connect: zk.connectString, sessionTimeoutMs: T_MS }), writes);
-    agents.push(b);
+    const b = startAgent(siteConfig({ site, agentId: 'gw-b', connect: fx.zk.connectString, sessionTimeoutMs: T_MS }), writes);
+    fx.agents.push(b);
     await b.coordinator.ready();
     const paths = pathsOf(siteConfig({ site, agentId: 'gw-a', connect: '', sessionTimeoutMs: T_MS }));
 
-    const cmd = await admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 60 });
+    const cmd = await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 60 });
     await waitFor('the write to start', () => a.handler.applyCalls.length === 1, { timeoutMs: 5000 });
     await a.close(); // what SIGTERM does
     const closedAtMs = performance.now();
     // The write in flight ended and got its result from A before A let go.
     expect(writes.map((w) => `${w.agent}:${String(w.value)}`)).toEqual(['gw-a:60']);
-    expect(await admin.result(paths, cmd)).toMatchObject({ status: 'applied', agentId: 'gw-a' });
+    expect(await fx.admin.result(paths, cmd)).toMatchObject({ status: 'applied', agentId: 'gw-a' });
     // A's ephemeral nodes are gone now, not after the session timeout; B leads well before T.
-    expect(await admin.session.exists(paths.agent('gw-a'))).toBeNull();
-    expect(await admin.session.exists(paths.reading('gw-a'))).toBeNull();
+    expect(await fx.admin.session.exists(paths.agent('gw-a'))).toBeNull();
+    expect(await fx.admin.session.exists(paths.reading('gw-a'))).toBeNull();
     await waitForLeader(b, 2000);
     expect(performance.now() - closedAtMs).toBeLessThan(T_MS / 2);
     expect(a.coordinator.state).toBe('lost');
@@ -57,42 +40,42 @@ describe('SiteCoordinator', () => {
   });
 
   it('writes `failed` when the device refuses, and prunes results beyond resultsKept, oldest first', async () => {
-    const config = siteConfig({ site: uniqueSite('prune'), agentId: 'gw-a', connect: zk.connectString, sessionTimeoutMs: T_MS, resultsKept: 3 });
+    const config = siteConfig({ site: uniqueSite('prune'), agentId: 'gw-a', connect: fx.zk.connectString, sessionTimeoutMs: T_MS, resultsKept: 3 });
     const paths = pathsOf(config);
     const a = startAgent(config, [], { handler: { failValues: [13] } });
-    agents.push(a);
+    fx.agents.push(a);
     await waitForLeader(a, 10_000);
     const names: string[] = [];
-    for (const value of [11, 12, 13, 14, 15, 16]) names.push(await admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value }));
-    await waitFor('all handled', async () => (await admin.pendingCommands(paths)).length === 0, { timeoutMs: 10_000 });
-    await waitFor('pruned to 3', async () => (await admin.children(paths.results)).length === 3, { timeoutMs: 5000 });
-    const kept = sortBySequence(await admin.children(paths.results), 'cmd-').map((r) => r.name);
+    for (const value of [11, 12, 13, 14, 15, 16]) names.push(await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value }));
+    await waitFor('all handled', async () => (await fx.admin.pendingCommands(paths)).length === 0, { timeoutMs: 10_000 });
+    await waitFor('pruned to 3', async () => (await fx.admin.children(paths.results)).length === 3, { timeoutMs: 5000 });
+    const kept = sortBySequence(await fx.admin.children(paths.results), 'cmd-').map((r) => r.name);
     expect(kept).toEqual(names.slice(3));
     expect(a.coordinator.commandCounts()).toEqual({ applied: 5, rejected: 0, failed: 1, expired: 0 });
     expect(a.events.filter((e) => e.name === 'error')).toEqual([]);
   });
 
   it('failed result carries the device error', async () => {
-    const config = siteConfig({ site: uniqueSite('failed'), agentId: 'gw-a', connect: zk.connectString, sessionTimeoutMs: T_MS });
+    const config = siteConfig({ site: uniqueSite('failed'), agentId: 'gw-a', connect: fx.zk.connectString, sessionTimeoutMs: T_MS });
     const paths = pathsOf(config);
     const a = startAgent(config, [], { handler: { failValues: [13] } });
-    agents.push(a);
+    fx.agents.push(a);
     await waitForLeader(a, 10_000);
-    const cmd = await admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 13 });
-    const result = (await admin.waitForResults(paths, [cmd], 5000)).get(cmd);
+    const cmd = await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 13 });
+    const result = (await fx.admin.waitForResults(paths, [cmd], 5000)).get(cmd);
     expect(result).toMatchObject({ status: 'failed', readBack: null });
     expect(result?.error).toMatch(/server device failure/);
   });
 
   it('publishes the agent document and the readings snapshot, keeping leader and token current', async () => {
     const site = uniqueSite('docs');
-    const config = siteConfig({ site, agentId: 'gw-a', connect: zk.connectString, sessionTimeoutMs: T_MS, publishIntervalMs: 100 });
+    const config = siteConfig({ site, agentId: 'gw-a', connect: fx.zk.connectString, sessionTimeoutMs: T_MS, publishIntervalMs: 100 });
     const paths = pathsOf(config);
     const a = startAgent(config, []);
-    agents.push(a);
+    fx.agents.push(a);
     const token = await waitForLeader(a, 10_000);
     await waitFor('agent document with leader and token', async () => {
-      const doc = JSON.parse((await admin.session.get(paths.agent('gw-a'))).data.toString());
+      const doc = JSON.parse((await fx.admin.session.get(paths.agent('gw-a'))).data.toString());
       return doc.leader === true && doc.token === token ? doc : undefined;
     }, { timeoutMs: 3000 }).then((doc) => {
       expect(doc).toMatchObject({ agentId: 'gw-a', site, pid: process.pid, version: '0.0.0-test', sessionId: a.coordinator.sessionId });
@@ -101,7 +84,7 @@ describe('SiteCoordinator', () => {
     });
     const snapshot = { site, agentId: 'gw-a', seq: 3, publishedAt: new Date().toISOString(), leader: true, devices: { 'inv-1': { status: 'ok' } } };
     a.coordinator.publishReadings(snapshot);
-    await waitFor('the snapshot', async () => (await admin.session.get(paths.reading('gw-a'))).data.toString() === JSON.stringify(snapshot), {
+    await waitFor('the snapshot', async () => (await fx.admin.session.get(paths.reading('gw-a'))).data.toString() === JSON.stringify(snapshot), {
       timeoutMs: 3000,
     });
   });

@@ -5,40 +5,30 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuplicateAgentError } from '../../src/coordination/errors.js';
 import { killAllChildren, spawnChild } from '../helpers/processes.js';
-import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
 import { buildChildScript } from './child-build.js';
-import { Admin, pathsOf, siteConfig, startAgent, uniqueSite, waitForLeader, type TestAgent } from './harness.js';
+import { pathsOf, siteConfig, startAgent, uniqueSite, waitForLeader, useZooKeeper } from './harness.js';
 
 const T_MS = 2000;
-let zk: ZkServer;
-let admin: Admin;
+const fx = useZooKeeper('afterAll');
 let script: string;
-const agents: TestAgent[] = [];
 
-beforeAll(async () => {
+beforeAll(() => {
   script = buildChildScript('test/coordination/fixtures/agent-child.ts');
-  zk = await startZooKeeper({ tickTimeMs: 200 });
-  admin = await new Admin(zk.connectString).start();
 });
 
-afterAll(async () => {
-  await killAllChildren();
-  await Promise.all(agents.map((a) => a.close()));
-  await admin?.close();
-  await zk?.stop();
-});
+afterAll(() => killAllChildren()); // before the fixture closes agents and the server
 
 describe('one live agent per agent id', () => {
   it('a second live agent with the same id is refused with DuplicateAgentError; the first is unharmed', async () => {
-    const config = siteConfig({ site: uniqueSite('dup'), agentId: 'gw-a', connect: zk.connectString, sessionTimeoutMs: T_MS });
+    const config = siteConfig({ site: uniqueSite('dup'), agentId: 'gw-a', connect: fx.zk.connectString, sessionTimeoutMs: T_MS });
     const paths = pathsOf(config);
     const first = startAgent(config, []);
-    agents.push(first);
+    fx.agents.push(first);
     const token = await waitForLeader(first, 10_000);
     const owner = first.coordinator.sessionId;
 
     const second = startAgent(config, []);
-    agents.push(second);
+    fx.agents.push(second);
     const startedAtMs = performance.now();
     const err = await second.coordinator.ready().then(
       () => null,
@@ -55,35 +45,35 @@ describe('one live agent per agent id', () => {
     expect(second.events.some((e) => e.name === 'error')).toBe(true);
     // The duplicate never joined the lock queue; the first is still leader, its node still its own.
     expect(second.coordinator.lock.nodeName).toBeNull();
-    expect(await admin.children(paths.lock)).toHaveLength(1);
+    expect(await fx.admin.children(paths.lock)).toHaveLength(1);
     expect(first.coordinator.token).toBe(token);
-    expect((await admin.session.exists(paths.agent('gw-a')))?.ephemeralOwner).toBe(owner);
+    expect((await fx.admin.session.exists(paths.agent('gw-a')))?.ephemeralOwner).toBe(owner);
     await second.close();
   });
 
   it('a restart with the same id waits out the node its killed predecessor left, then takes over', async () => {
-    const config = siteConfig({ site: uniqueSite('restart'), agentId: 'gw-a', connect: zk.connectString, sessionTimeoutMs: T_MS });
+    const config = siteConfig({ site: uniqueSite('restart'), agentId: 'gw-a', connect: fx.zk.connectString, sessionTimeoutMs: T_MS });
     const paths = pathsOf(config);
     const child = spawnChild(process.execPath, [script], {
       label: 'coordination agent gw-a (first life)',
       env: { COORD_CHILD_CONFIG: JSON.stringify(config) },
     });
     await child.waitForJson((o) => o.event === 'leader', 20_000);
-    const oldOwner = (await admin.session.exists(paths.agent('gw-a')))?.ephemeralOwner;
+    const oldOwner = (await fx.admin.session.exists(paths.agent('gw-a')))?.ephemeralOwner;
     expect(oldOwner).toMatch(/^0x/);
     child.kill('SIGKILL');
     await child.exited;
     const killedAtMs = performance.now();
     // The node lingers: its session lives on at the server until it times out.
-    expect((await admin.session.exists(paths.agent('gw-a')))?.ephemeralOwner).toBe(oldOwner);
+    expect((await fx.admin.session.exists(paths.agent('gw-a')))?.ephemeralOwner).toBe(oldOwner);
 
     const restarted = startAgent(config, []);
-    agents.push(restarted);
+    fx.agents.push(restarted);
     await restarted.coordinator.ready();
     const readyAfterMs = performance.now() - killedAtMs;
     expect(restarted.events.some((e) => e.name === 'error')).toBe(false);
     expect(readyAfterMs).toBeLessThan(T_MS + 2000);
-    expect((await admin.session.exists(paths.agent('gw-a')))?.ephemeralOwner).toBe(restarted.coordinator.sessionId);
+    expect((await fx.admin.session.exists(paths.agent('gw-a')))?.ephemeralOwner).toBe(restarted.coordinator.sessionId);
     await waitForLeader(restarted, 5000);
   });
 });

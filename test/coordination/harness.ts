@@ -5,6 +5,7 @@
 // Debugging: GRIDKEEPER_TEST_LOG=debug prints every component's log lines; GRIDKEEPER_TEST_ZK_NATIVE_LOG=1
 // turns on the ZooKeeper C library's own debug log (stderr).
 import { performance } from 'node:perf_hooks';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { pino, type Logger } from 'pino';
 import type { SiteConfig } from '../../src/config/types.js';
 import { systemClock, type Clock } from '../../src/coordination/clock.js';
@@ -14,6 +15,7 @@ import { SitePaths, sortBySequence } from '../../src/coordination/paths.js';
 import { ZkSession } from '../../src/coordination/session.js';
 import { SiteCoordinator, type SiteCoordinatorOptions } from '../../src/coordination/site-coordinator.js';
 import { ensurePath } from '../../src/coordination/tree.js';
+import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 export { sleep, waitFor };
@@ -175,6 +177,42 @@ export function startAgent(
   coordinator.session.on('session', (sid) => events.push({ name: 'session', atMs: performance.now(), detail: sid }));
   coordinator.start();
   return { id, coordinator, handler, events, close: () => coordinator.close() };
+}
+
+/** What a test file shares: one standalone server, an admin client, the agents its tests start. */
+export class ZkFixture {
+  zk!: ZkServer;
+  admin!: Admin;
+  /** Agents started by the tests: closed by the fixture. */
+  readonly agents: TestAgent[] = [];
+  /** Closed right after the agents (e.g. the proxies they talk through). */
+  readonly closers: (() => Promise<void>)[] = [];
+
+  async closeAgents(): Promise<void> {
+    await Promise.all(this.agents.splice(0).map((a) => a.close()));
+    await Promise.all(this.closers.splice(0).map((close) => close()));
+  }
+}
+
+/**
+ * Registers the hooks of a ZkFixture: a server with tick 200 ms and an admin client before the
+ * file's tests; the agents (then the closers) after each test or after all of them; the admin
+ * client and the server at the end. Hooks a file registers afterwards run inside these
+ * (vitest runs after-hooks in reverse order).
+ */
+export function useZooKeeper(closeAgents: 'afterEach' | 'afterAll'): ZkFixture {
+  const fx = new ZkFixture();
+  beforeAll(async () => {
+    fx.zk = await startZooKeeper({ tickTimeMs: 200 });
+    fx.admin = await new Admin(fx.zk.connectString).start();
+  });
+  if (closeAgents === 'afterEach') afterEach(() => fx.closeAgents());
+  afterAll(async () => {
+    await fx.closeAgents();
+    await fx.admin?.close();
+    await fx.zk?.stop();
+  });
+  return fx;
 }
 
 /** An operator's view: submits commands and reads the tree, directly on the server. */

@@ -3,28 +3,18 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAllChildren, spawnChild, type ChildHandle } from '../helpers/processes.js';
-import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
 import { buildChildScript } from './child-build.js';
-import { Admin, pathsOf, siteConfig, startAgent, uniqueSite, waitFor, type TestAgent, type WriteRecord } from './harness.js';
+import { pathsOf, siteConfig, startAgent, uniqueSite, waitFor, type WriteRecord, useZooKeeper } from './harness.js';
 
 const T_MS = 2000;
-let zk: ZkServer;
-let admin: Admin;
+const fx = useZooKeeper('afterAll');
 let script: string;
-const agents: TestAgent[] = [];
 
-beforeAll(async () => {
+beforeAll(() => {
   script = buildChildScript('test/coordination/fixtures/agent-child.ts');
-  zk = await startZooKeeper({ tickTimeMs: 200 });
-  admin = await new Admin(zk.connectString).start();
 });
 
-afterAll(async () => {
-  await killAllChildren();
-  await Promise.all(agents.map((a) => a.close()));
-  await admin?.close();
-  await zk?.stop();
-});
+afterAll(() => killAllChildren()); // before the fixture closes agents and the server
 
 function childWrites(child: ChildHandle): { value: number; atMs: number }[] {
   return child.lines
@@ -41,8 +31,8 @@ function childWrites(child: ChildHandle): { value: number; atMs: number }[] {
 describe('holder killed with SIGKILL', () => {
   it('the standby applies the pending commands within the session timeout + 2 s, one result each', async () => {
     const site = uniqueSite('kill');
-    const configA = siteConfig({ site, agentId: 'gw-a', connect: zk.connectString, sessionTimeoutMs: T_MS });
-    const configB = siteConfig({ site, agentId: 'gw-b', connect: zk.connectString, sessionTimeoutMs: T_MS });
+    const configA = siteConfig({ site, agentId: 'gw-a', connect: fx.zk.connectString, sessionTimeoutMs: T_MS });
+    const configB = siteConfig({ site, agentId: 'gw-b', connect: fx.zk.connectString, sessionTimeoutMs: T_MS });
     const paths = pathsOf(configA);
 
     // The holder runs in its own process; each write takes it 150 ms, so commands queue up.
@@ -55,20 +45,20 @@ describe('holder killed with SIGKILL', () => {
 
     const writesB: WriteRecord[] = [];
     const standby = startAgent(configB, writesB);
-    agents.push(standby);
+    fx.agents.push(standby);
     await standby.coordinator.ready();
     expect(standby.coordinator.isLeader).toBe(false);
 
     const names: string[] = [];
-    for (let v = 1; v <= 6; v++) names.push(await admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: v }));
+    for (let v = 1; v <= 6; v++) names.push(await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: v }));
     // Let the holder get through a few of them, then kill it mid-queue.
     await waitFor('the holder to write at least two commands', () => childWrites(child).length >= 2, { timeoutMs: 10_000 });
     child.kill('SIGKILL');
     const killedAtMs = performance.now();
     await child.exited;
-    for (let v = 7; v <= 9; v++) names.push(await admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: v }));
+    for (let v = 7; v <= 9; v++) names.push(await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: v }));
 
-    const results = await admin.waitForResults(paths, names, T_MS + 10_000);
+    const results = await fx.admin.waitForResults(paths, names, T_MS + 10_000);
     const doneAfterMs = performance.now() - killedAtMs;
     // The standby can only take over once the dead holder's session expires (T after it was last
     // heard, rounded up to ZooKeeper's 200 ms tick); then it works through the queue.
@@ -77,8 +67,8 @@ describe('holder killed with SIGKILL', () => {
     // Exactly one result per command (a znode per name), all applied, none left pending.
     expect([...results.keys()].sort()).toEqual([...names].sort());
     for (const r of results.values()) expect(r.status).toBe('applied');
-    expect(await admin.pendingCommands(paths)).toEqual([]);
-    const resultNames = (await admin.children(paths.results)).filter((n) => names.includes(n));
+    expect(await fx.admin.pendingCommands(paths)).toEqual([]);
+    const resultNames = (await fx.admin.children(paths.results)).filter((n) => names.includes(n));
     expect(resultNames.sort()).toEqual([...names].sort());
 
     // Who applied what: the holder's results carry its token, the standby's a larger one, and the
@@ -94,6 +84,6 @@ describe('holder killed with SIGKILL', () => {
     }
     for (const r of [...results.values()].filter((x) => x.agentId === 'gw-a')) expect(r.token).toBe(tokenA);
     // The holder's node and lock node vanished with its session.
-    expect(await admin.children(paths.agents)).toEqual(['gw-b']);
+    expect(await fx.admin.children(paths.agents)).toEqual(['gw-b']);
   });
 });

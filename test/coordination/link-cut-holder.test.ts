@@ -4,47 +4,28 @@
 // agent after the second's first write, with commands submitted all the time."
 // (The Modbus-level version, with the simulator's write log, belongs to the agent's tests.)
 import { performance } from 'node:perf_hooks';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
-import { Admin, pathsOf, siteConfig, sleep, startAgent, uniqueSite, waitFor, waitForLeader, type TestAgent, type WriteRecord } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { pathsOf, siteConfig, sleep, startAgent, uniqueSite, waitFor, waitForLeader, type WriteRecord, useZooKeeper } from './harness.js';
 
 const T_MS = 2000;
-let zk: ZkServer;
-let admin: Admin;
-const agents: TestAgent[] = [];
-const proxies: TcpProxy[] = [];
-
-beforeAll(async () => {
-  zk = await startZooKeeper({ tickTimeMs: 200 });
-  admin = await new Admin(zk.connectString).start();
-});
-
-afterEach(async () => {
-  await Promise.all(agents.splice(0).map((a) => a.close()));
-  await Promise.all(proxies.splice(0).map((p) => p.close()));
-});
-
-afterAll(async () => {
-  await admin?.close();
-  await zk?.stop();
-});
+const fx = useZooKeeper('afterEach');
 
 type Cut = 'close' | 'freeze';
 
 async function takeover(cut: Cut): Promise<void> {
   const site = uniqueSite(`cut-${cut}`);
-  const proxy = await startTcpProxy({ port: zk.port });
-  proxies.push(proxy);
+  const proxy = await startTcpProxy({ port: fx.zk.port });
+  fx.closers.push(() => proxy.close());
   const configA = siteConfig({ site, agentId: 'gw-a', connect: proxy.address, sessionTimeoutMs: T_MS });
-  const configB = siteConfig({ site, agentId: 'gw-b', connect: zk.connectString, sessionTimeoutMs: T_MS });
+  const configB = siteConfig({ site, agentId: 'gw-b', connect: fx.zk.connectString, sessionTimeoutMs: T_MS });
   const paths = pathsOf(configA);
   const writes: WriteRecord[] = [];
   const a = startAgent(configA, writes);
-  agents.push(a);
+  fx.agents.push(a);
   await waitForLeader(a, 10_000);
   const b = startAgent(configB, writes);
-  agents.push(b);
+  fx.agents.push(b);
   await b.coordinator.ready();
 
   // Commands all the time: one every 25 ms, straight to the server, until the end.
@@ -52,7 +33,7 @@ async function takeover(cut: Cut): Promise<void> {
   let submitting = true;
   const submitter = (async () => {
     for (let v = 1; submitting; v = (v % 100) + 1) {
-      submitted.push(await admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: v }));
+      submitted.push(await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: v }));
       await sleep(25);
     }
   })();
@@ -75,7 +56,7 @@ async function takeover(cut: Cut): Promise<void> {
   let aGoneAtMs = Infinity;
   const watchA = (async () => {
     while (aGoneAtMs === Infinity) {
-      const stat = await admin.session.exists(paths.agent('gw-a')).catch(() => 'error');
+      const stat = await fx.admin.session.exists(paths.agent('gw-a')).catch(() => 'error');
       if (stat === null) aGoneAtMs = performance.now();
       else await sleep(10);
     }
@@ -132,12 +113,12 @@ async function takeover(cut: Cut): Promise<void> {
   expect(lastA?.atMs ?? Infinity).toBeLessThan(aGoneAtMs);
 
   // Every command submitted got exactly one result; B's carry B's token, larger than A's.
-  const results = await admin.waitForResults(paths, submitted, 15_000);
+  const results = await fx.admin.waitForResults(paths, submitted, 15_000);
   expect(results.size).toBe(submitted.length);
   const tokens = new Set([...results.values()].map((r) => r.token));
   expect(tokens.has(tokenB)).toBe(true);
   for (const r of results.values()) expect(['applied', 'expired']).toContain(r.status);
-  expect(await admin.pendingCommands(paths)).toEqual([]);
+  expect(await fx.admin.pendingCommands(paths)).toEqual([]);
 }
 
 describe('link cut while holding the lock', () => {

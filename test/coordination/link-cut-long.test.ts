@@ -1,48 +1,37 @@
 // Done when: "Link cut for longer: session expires; the agent notices, gets a new session,
 // re-creates its ephemeral nodes, re-queues for the lock." (Ephemeral nodes back within 1 s.)
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sortBySequence } from '../../src/coordination/paths.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
-import { Admin, pathsOf, siteConfig, sleep, startAgent, uniqueSite, waitFor, waitForLeader, type TestAgent, type WriteRecord } from './harness.js';
+import { pathsOf, siteConfig, sleep, startAgent, uniqueSite, waitFor, waitForLeader, type WriteRecord, useZooKeeper } from './harness.js';
 
 const T_MS = 2000;
-let zk: ZkServer;
-let admin: Admin;
+const fx = useZooKeeper('afterAll');
 let proxy: TcpProxy;
-const agents: TestAgent[] = [];
 
 beforeAll(async () => {
-  zk = await startZooKeeper({ tickTimeMs: 200 });
-  admin = await new Admin(zk.connectString).start();
-  proxy = await startTcpProxy({ port: zk.port });
-});
-
-afterAll(async () => {
-  await Promise.all(agents.map((a) => a.close()));
-  await proxy?.close();
-  await admin?.close();
-  await zk?.stop();
+  proxy = await startTcpProxy({ port: fx.zk.port });
+  fx.closers.push(() => proxy.close());
 });
 
 describe('link cut for longer than the session timeout', () => {
   it('session expires; the agent gets a new session, re-creates its nodes within 1 s and queues again', async () => {
     const site = uniqueSite('long');
     const configA = siteConfig({ site, agentId: 'gw-a', connect: proxy.address, sessionTimeoutMs: T_MS });
-    const configB = siteConfig({ site, agentId: 'gw-b', connect: zk.connectString, sessionTimeoutMs: T_MS });
+    const configB = siteConfig({ site, agentId: 'gw-b', connect: fx.zk.connectString, sessionTimeoutMs: T_MS });
     const paths = pathsOf(configA);
     const writes: WriteRecord[] = [];
     const a = startAgent(configA, writes);
-    agents.push(a);
+    fx.agents.push(a);
     const tokenA = await waitForLeader(a, 10_000);
     const b = startAgent(configB, writes);
-    agents.push(b);
+    fx.agents.push(b);
     await b.coordinator.ready();
     const oldSession = a.coordinator.sessionId;
     a.coordinator.publishReadings({ site, agentId: 'gw-a', seq: 7, devices: {} });
     await waitFor('readings published', async () => {
-      const { data } = await admin.session.get(paths.reading('gw-a'));
+      const { data } = await fx.admin.session.get(paths.reading('gw-a'));
       return JSON.parse(data.toString()).seq === 7;
     }, { timeoutMs: 3000 });
 
@@ -51,7 +40,7 @@ describe('link cut for longer than the session timeout', () => {
     // B takes over once A's session has expired on the server; A's nodes went with it.
     const tokenB = await waitForLeader(b, T_MS + 5000);
     expect(BigInt(tokenB)).toBeGreaterThan(BigInt(tokenA));
-    expect(await admin.session.exists(paths.agent('gw-a'))).toBeNull();
+    expect(await fx.admin.session.exists(paths.agent('gw-a'))).toBeNull();
     expect(a.coordinator.state).toBe('suspended'); // A cannot know yet: it cannot reach the server
     await sleep(300);
     await proxy.refuse(false);
@@ -72,8 +61,8 @@ describe('link cut for longer than the session timeout', () => {
       "A's ephemeral nodes under the new session",
       async () => {
         const [agentStat, readingsStat] = await Promise.all([
-          admin.session.exists(paths.agent('gw-a')),
-          admin.session.exists(paths.reading('gw-a')),
+          fx.admin.session.exists(paths.agent('gw-a')),
+          fx.admin.session.exists(paths.reading('gw-a')),
         ]);
         return agentStat?.ephemeralOwner === newSession && readingsStat?.ephemeralOwner === newSession;
       },
@@ -81,17 +70,17 @@ describe('link cut for longer than the session timeout', () => {
     );
     expect(performance.now() - sessionEvent.atMs).toBeLessThan(1000);
     // The latest readings, not stale ones, and a current agent document.
-    const readings = JSON.parse((await admin.session.get(paths.reading('gw-a'))).data.toString());
+    const readings = JSON.parse((await fx.admin.session.get(paths.reading('gw-a'))).data.toString());
     expect(readings.seq).toBe(7);
-    const doc = JSON.parse((await admin.session.get(paths.agent('gw-a'))).data.toString());
+    const doc = JSON.parse((await fx.admin.session.get(paths.agent('gw-a'))).data.toString());
     expect(doc).toMatchObject({ agentId: 'gw-a', site, sessionId: newSession, leader: false, token: null });
     expect(Object.keys(doc).sort()).toEqual(['agentId', 'host', 'leader', 'pid', 'sessionId', 'site', 'startedAt', 'token', 'version']);
 
     // Queued again for the lock, behind B: one node per live agent, none left from the old session.
     await waitFor('A queued for the lock', () => a.coordinator.lock.nodeName !== null, { timeoutMs: 3000 });
-    const lockNodes = sortBySequence(await admin.children(paths.lock), 'lock-');
+    const lockNodes = sortBySequence(await fx.admin.children(paths.lock), 'lock-');
     expect(lockNodes).toHaveLength(2);
-    const owners = await Promise.all(lockNodes.map((n) => admin.session.exists(paths.lockNode(n.name))));
+    const owners = await Promise.all(lockNodes.map((n) => fx.admin.session.exists(paths.lockNode(n.name))));
     expect(owners.map((s) => s?.ephemeralOwner)).toEqual([b.coordinator.sessionId, newSession]);
     expect(a.coordinator.isLeader).toBe(false);
 
@@ -100,7 +89,7 @@ describe('link cut for longer than the session timeout', () => {
     const tokenA2 = await waitForLeader(a, 5000);
     expect(BigInt(tokenA2)).toBeGreaterThan(BigInt(tokenB));
     await waitFor('the agent document to show A as leader', async () => {
-      const d = JSON.parse((await admin.session.get(paths.agent('gw-a'))).data.toString());
+      const d = JSON.parse((await fx.admin.session.get(paths.agent('gw-a'))).data.toString());
       return d.leader === true && d.token === tokenA2;
     }, { timeoutMs: 3000 });
   });

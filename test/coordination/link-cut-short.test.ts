@@ -1,52 +1,41 @@
 // Done when: "Link cut for less than the session timeout: same session, leadership and ephemeral
 // nodes kept, no command lost or applied twice."
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
-import { Admin, pathsOf, siteConfig, sleep, startAgent, uniqueSite, waitFor, waitForLeader, type TestAgent, type WriteRecord } from './harness.js';
+import { pathsOf, siteConfig, sleep, startAgent, uniqueSite, waitFor, waitForLeader, type WriteRecord, useZooKeeper } from './harness.js';
 
 // 3 s: A renews its lease every T/6 = 500 ms, so the server last heard from it at most ~500 ms before
 // the cut and keeps the session for at least 2.5 s after it; the cut lasts 1 s.
 const T_MS = 3000;
 const CUT_MS = 1000;
-let zk: ZkServer;
-let admin: Admin;
+const fx = useZooKeeper('afterAll');
 let proxy: TcpProxy;
-const agents: TestAgent[] = [];
 
 beforeAll(async () => {
-  zk = await startZooKeeper({ tickTimeMs: 200 });
-  admin = await new Admin(zk.connectString).start();
-  proxy = await startTcpProxy({ port: zk.port });
-});
-
-afterAll(async () => {
-  await Promise.all(agents.map((a) => a.close()));
-  await proxy?.close();
-  await admin?.close();
-  await zk?.stop();
+  proxy = await startTcpProxy({ port: fx.zk.port });
+  fx.closers.push(() => proxy.close());
 });
 
 describe('link cut for less than the session timeout', () => {
   it('keeps the session, leadership and ephemeral nodes; no command lost or applied twice', async () => {
     const site = uniqueSite('short');
     const configA = siteConfig({ site, agentId: 'gw-a', connect: proxy.address, sessionTimeoutMs: T_MS });
-    const configB = siteConfig({ site, agentId: 'gw-b', connect: zk.connectString, sessionTimeoutMs: T_MS });
+    const configB = siteConfig({ site, agentId: 'gw-b', connect: fx.zk.connectString, sessionTimeoutMs: T_MS });
     const paths = pathsOf(configA);
     const writes: WriteRecord[] = [];
     const a = startAgent(configA, writes);
-    agents.push(a);
+    fx.agents.push(a);
     const token = await waitForLeader(a, 10_000);
     const b = startAgent(configB, writes);
-    agents.push(b);
+    fx.agents.push(b);
     await b.coordinator.ready();
 
-    const before = await admin.waitForResults(paths, [await admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 1 })], 5000);
+    const before = await fx.admin.waitForResults(paths, [await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 1 })], 5000);
     expect([...before.values()][0]?.status).toBe('applied');
     const sessionId = a.coordinator.sessionId;
     const lockNode = a.coordinator.lock.nodeName;
-    const agentStat = await admin.session.exists(paths.agent('gw-a'));
-    const readingsStat = await admin.session.exists(paths.reading('gw-a'));
+    const agentStat = await fx.admin.session.exists(paths.agent('gw-a'));
+    const readingsStat = await fx.admin.session.exists(paths.reading('gw-a'));
     expect(agentStat?.ephemeralOwner).toBe(sessionId);
 
     // Cut while the queue is idle: a command caught between its write and its result would be
@@ -58,15 +47,15 @@ describe('link cut for less than the session timeout', () => {
     expect(a.coordinator.gate.isOpen()).toBe(false);
     expect(a.coordinator.isLeader).toBe(false); // suspended: not acting on the lock
     const during: string[] = [];
-    for (let v = 10; v < 15; v++) during.push(await admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: v }));
+    for (let v = 10; v < 15; v++) during.push(await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: v }));
     await sleep(CUT_MS);
     expect(b.coordinator.isLeader).toBe(false);
     await proxy.refuse(false);
 
     await waitForLeader(a, 5000);
     const after: string[] = [];
-    for (let v = 20; v < 25; v++) after.push(await admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: v }));
-    const results = await admin.waitForResults(paths, [...during, ...after], 10_000);
+    for (let v = 20; v < 25; v++) after.push(await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: v }));
+    const results = await fx.admin.waitForResults(paths, [...during, ...after], 10_000);
 
     // Same session, same lock node and token: leadership was re-verified, not re-acquired.
     expect(a.coordinator.sessionId).toBe(sessionId);
@@ -76,9 +65,9 @@ describe('link cut for less than the session timeout', () => {
     expect(a.events.some((e) => e.name === 'state:lost')).toBe(false);
     expect(b.events.some((e) => e.name === 'leader')).toBe(false);
     // The ephemeral nodes were never deleted and re-created: same creation zxid, same owner.
-    expect((await admin.session.exists(paths.agent('gw-a')))?.czxid).toBe(agentStat?.czxid);
-    expect((await admin.session.exists(paths.reading('gw-a')))?.czxid).toBe(readingsStat?.czxid);
-    expect((await admin.session.exists(paths.agent('gw-a')))?.ephemeralOwner).toBe(sessionId);
+    expect((await fx.admin.session.exists(paths.agent('gw-a')))?.czxid).toBe(agentStat?.czxid);
+    expect((await fx.admin.session.exists(paths.reading('gw-a')))?.czxid).toBe(readingsStat?.czxid);
+    expect((await fx.admin.session.exists(paths.agent('gw-a')))?.ephemeralOwner).toBe(sessionId);
 
     // Every command applied once, by A, under its one token.
     for (const r of results.values()) expect(r).toMatchObject({ status: 'applied', agentId: 'gw-a', token });

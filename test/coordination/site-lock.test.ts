@@ -2,36 +2,17 @@
 // queue order, no orphan lock node when a create's answer is lost to a cut link, and the gate's
 // reaction to an event-loop stall.
 import { performance } from 'node:perf_hooks';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sortBySequence } from '../../src/coordination/paths.js';
-import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
 import { AnswerDroppingProxy } from './answer-dropping-proxy.js';
-import { Admin, pathsOf, siteConfig, sleep, startAgent, uniqueSite, waitFor, waitForLeader, type TestAgent } from './harness.js';
+import { pathsOf, siteConfig, sleep, startAgent, uniqueSite, waitFor, waitForLeader, type TestAgent, useZooKeeper } from './harness.js';
 
 const T_MS = 2000;
-let zk: ZkServer;
-let admin: Admin;
-const agents: TestAgent[] = [];
-const closers: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  zk = await startZooKeeper({ tickTimeMs: 200 });
-  admin = await new Admin(zk.connectString).start();
-});
-
-afterEach(async () => {
-  await Promise.all(agents.splice(0).map((a) => a.close()));
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
-
-afterAll(async () => {
-  await admin?.close();
-  await zk?.stop();
-});
+const fx = useZooKeeper('afterEach');
 
 /** `wchp`: watched paths, each followed by the sessions watching it. */
 async function watchersByPath(): Promise<Map<string, string[]>> {
-  const text = await zk.fourLetter('wchp');
+  const text = await fx.zk.fourLetter('wchp');
   const map = new Map<string, string[]>();
   let current: string[] | null = null;
   for (const raw of text.split('\n')) {
@@ -52,15 +33,15 @@ describe('SiteLock', () => {
     const ids = ['gw-1', 'gw-2', 'gw-3', 'gw-4'];
     const all: TestAgent[] = [];
     for (const id of ids) {
-      const agent = startAgent(siteConfig({ site, agentId: id, connect: zk.connectString, sessionTimeoutMs: T_MS }), []);
-      agents.push(agent);
+      const agent = startAgent(siteConfig({ site, agentId: id, connect: fx.zk.connectString, sessionTimeoutMs: T_MS }), []);
+      fx.agents.push(agent);
       all.push(agent);
       await agent.coordinator.ready();
       await waitFor(`${id} queued`, () => agent.coordinator.lock.nodeName !== null, { timeoutMs: 5000 });
     }
-    const paths = pathsOf(siteConfig({ site, agentId: 'gw-1', connect: zk.connectString, sessionTimeoutMs: T_MS }));
+    const paths = pathsOf(siteConfig({ site, agentId: 'gw-1', connect: fx.zk.connectString, sessionTimeoutMs: T_MS }));
     await waitForLeader(all[0] as TestAgent, 5000);
-    const queue = sortBySequence(await admin.children(paths.lock), 'lock-');
+    const queue = sortBySequence(await fx.admin.children(paths.lock), 'lock-');
     expect(queue.map((n) => n.name)).toEqual(all.map((a) => a.coordinator.lock.nodeName));
 
     await waitFor(
@@ -90,18 +71,18 @@ describe('SiteLock', () => {
       for (const later of all.slice(i + 1)) expect(later.coordinator.isLeader).toBe(false);
       await agent.close();
     }
-    expect(await admin.children(paths.lock)).toEqual([]);
+    expect(await fx.admin.children(paths.lock)).toEqual([]);
   });
 
   it('leaves no orphan lock node when the answer to its create is lost to a cut link', async () => {
     const site = uniqueSite('orphan');
-    const proxy = await AnswerDroppingProxy.start(zk.port);
-    closers.push(() => proxy.close());
+    const proxy = await AnswerDroppingProxy.start(fx.zk.port);
+    fx.closers.push(() => proxy.close());
     const config = siteConfig({ site, agentId: 'gw-a', connect: proxy.address, sessionTimeoutMs: T_MS });
     const paths = pathsOf(config);
     const log = { lines: [] as Record<string, unknown>[], level: 'info' };
     const a = startAgent(config, [], { logSink: log });
-    agents.push(a);
+    fx.agents.push(a);
     const first = await waitForLeader(a, 10_000);
     const firstNode = a.coordinator.lock.nodeName ?? '';
 
@@ -109,9 +90,9 @@ describe('SiteLock', () => {
     // create through to the server, swallows the answer and cuts the link: A gets CONNECTIONLOSS
     // for a node that exists. The session survives the short cut.
     const lost = proxy.arm(['-lock-', '{"agentId":"gw-a"}']);
-    await admin.session.delete(paths.lockNode(firstNode));
+    await fx.admin.session.delete(paths.lockNode(firstNode));
     await lost;
-    const children = await admin.children(paths.lock);
+    const children = await fx.admin.children(paths.lock);
     expect(children).toHaveLength(1); // the create did happen
     const made = children[0] ?? '';
     expect(made).not.toBe(firstNode);
@@ -123,14 +104,14 @@ describe('SiteLock', () => {
     expect(log.lines.some((l) => l.msg === 'found the lock node of a create whose answer was lost' && l.node === made)).toBe(true);
     expect(a.coordinator.lock.nodeName).toBe(made);
     await sleep(300);
-    expect(await admin.children(paths.lock)).toEqual([made]);
-    expect((await admin.session.exists(paths.lockNode(made)))?.ephemeralOwner).toBe(a.coordinator.sessionId);
+    expect(await fx.admin.children(paths.lock)).toEqual([made]);
+    expect((await fx.admin.session.exists(paths.lockNode(made)))?.ephemeralOwner).toBe(a.coordinator.sessionId);
   });
 
   it('an event-loop stall closes the gate at once; the lock is re-verified before it opens again', async () => {
-    const config = siteConfig({ site: uniqueSite('stall'), agentId: 'gw-a', connect: zk.connectString, sessionTimeoutMs: T_MS });
+    const config = siteConfig({ site: uniqueSite('stall'), agentId: 'gw-a', connect: fx.zk.connectString, sessionTimeoutMs: T_MS });
     const a = startAgent(config, []);
-    agents.push(a);
+    fx.agents.push(a);
     const token = await waitForLeader(a, 10_000);
     await waitFor('gate open', () => a.coordinator.gate.isOpen(), { timeoutMs: 3000 });
     // Blocked for 700 ms: over the stall threshold (T/4 = 500 ms), under the lease (T/2 = 1000 ms).
