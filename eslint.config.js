@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/results.json'] },
+  { ignores: ['dist/**', 'dist-tools/**', 'node_modules/**', 'tools/bench/results.json'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { afterAll, describe, expect, it } from 'vitest';
 import ZooKeeper from 'zookeeper';
-import { openPtyPair, type PtyPair } from './helpers/socat.js';
+import { openPtyPair, type PtyPair } from '../tools/devtools/socat.js';
 
 const pairs: PtyPair[] = [];
 afterAll(async () => {

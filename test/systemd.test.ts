@@ -10,8 +10,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runToCompletion } from './helpers/processes.js';
-import { makeTempDir, removeTempDir } from './helpers/temp-dirs.js';
+import { REPO_ROOT, runToCompletion } from '../tools/devtools/processes.js';
+import { makeTempDir, removeTempDir } from '../tools/devtools/temp-dirs.js';
 
 const UNIT_FILE = path.join(REPO_ROOT, 'systemd', 'gridkeeper@.service');
 const SYSUSERS_FILE = path.join(REPO_ROOT, 'systemd', 'sysusers.d', 'gridkeeper.conf');

@@ -5,8 +5,8 @@
 import type { Logger } from 'pino';
 import type { SiteConfig } from '../config/types.js';
 import { SiteCoordinator, type SessionState } from '../coordination/index.js';
-import { Bus, type UnitHandle } from '../drivers/bus.js';
-import { DeviceDriver } from '../drivers/device-driver.js';
+import { Bus, type UnitHandle } from '../drivers/modbus/bus.js';
+import { DeviceDriver } from '../drivers/device/device-driver.js';
 import { DeviceCommandHandler } from './command-handler.js';
 import type { DeviceReading } from './device-state.js';
 import { HttpEndpoint, type Health } from './http.js';

@@ -7,7 +7,7 @@ export interface CommandRequest {
   value: unknown;
 }
 
-/** What the handler needs of a device driver (src/drivers/device-driver.ts). */
+/** What the handler needs of a device driver (src/drivers/device/device-driver.ts). */
 export interface WriteTarget {
   write(point: string, value: PointValue, guard: () => boolean): Promise<{ readBack: PointValue | null }>;
 }

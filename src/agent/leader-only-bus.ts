@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { BusConfig } from '../config/types.js';
-import { Bus, type UnitHandle } from '../drivers/bus.js';
+import { Bus, type UnitHandle } from '../drivers/modbus/bus.js';
 import { TransportError } from '../drivers/errors.js';
 
 /**

@@ -4,7 +4,7 @@ import type { AgentMetrics } from './metrics.js';
 import { pendingReading, type DeviceReading } from './device-state.js';
 import { FixedRateTimer, systemClock, type Clock, type TickInfo } from './schedule.js';
 
-/** What the poller needs of a device driver (src/drivers/device-driver.ts). */
+/** What the poller needs of a device driver (src/drivers/device/device-driver.ts). */
 export interface PollSource {
   poll(): Promise<Record<string, PointValue>>;
 }

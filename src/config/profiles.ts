@@ -2,7 +2,7 @@
 // config and parsed through the same strict point schema and point checks.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../package-root.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { issuesToProblems } from './issues.js';
 import { checkDuplicateNames, checkPoint, checkPointSet, type LocatedPoint } from './point-checks.js';
@@ -11,12 +11,9 @@ import { PROFILE_NAME_RE, profileSchema, type RawPoint } from './schema.js';
 import type { PointConfig } from './types.js';
 import { parseYamlSource } from './yaml-source.js';
 
-/**
- * `profiles/` of the package. This file is two levels below the package root both as
- * `src/config/profiles.ts` (tests) and as `dist/config/profiles.js` (built).
- */
+/** `profiles/` of the package. */
 export function defaultProfilesDir(): string {
-  return fileURLToPath(new URL('../../profiles/', import.meta.url));
+  return join(packageRoot(), 'profiles');
 }
 
 /** Names of the profiles in `dir`, sorted. */

@@ -3,8 +3,8 @@
 // the agent calls start() on each bus, and close() on each at shutdown.
 import type { Logger } from 'pino';
 import type { SiteConfig } from '../config/types.js';
-import { Bus } from './bus.js';
-import { DeviceDriver } from './device-driver.js';
+import { Bus } from './modbus/bus.js';
+import { DeviceDriver } from './device/device-driver.js';
 
 export interface SiteDriverDeps {
   logger: Logger;

@@ -3,7 +3,7 @@
 // a pseudo-terminal than timing alone; silence is only used for function codes of unknown length and
 // to throw away the remains of a broken frame. A frame with a bad CRC is skipped a byte at a time
 // until the stream lines up again, as a slave resynchronising on a noisy line would.
-import { hasValidCrc } from '../drivers/crc16.js';
+import { hasValidCrc } from '../drivers/modbus/crc16.js';
 import { requestPduLength } from './pdu.js';
 
 /** Longest RTU frame: address + 253-byte PDU + CRC. */

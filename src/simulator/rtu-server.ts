@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { SerialPort } from 'serialport';
 import type { RtuBusConfig } from '../config/types.js';
-import { withCrc } from '../drivers/crc16.js';
+import { withCrc } from '../drivers/modbus/crc16.js';
 import { SimulatorBindError } from './errors.js';
 import { RtuRequestFramer } from './rtu-framer.js';
 import { answerOf, type SimulatedDevice } from './simulated-device.js';

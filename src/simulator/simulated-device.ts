@@ -3,7 +3,7 @@
 // TCP and RTU servers hand it request PDUs and send back what it answers.
 import type { Logger } from 'pino';
 import type { DeviceConfig, PointConfig, PointValue, Table } from '../config/types.js';
-import { decodePoint } from '../drivers/codec.js';
+import { decodePoint } from '../drivers/device/codec.js';
 import { AddressMap } from './address-map.js';
 import { exceptionApplies, noFaults, type Faults } from './faults.js';
 import type { DeviceModel, StepTime } from './models/model.js';

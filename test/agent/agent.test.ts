@@ -6,10 +6,10 @@ import { Agent } from '../../src/agent/agent.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { SiteConfig } from '../../src/config/types.js';
 import { SimulatedSite, frozenOptions } from '../../src/simulator/index.js';
-import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
+import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
 import { connectZk, closeAllZk } from '../helpers/zk-test-client.js';
-import { freePort } from '../helpers/ports.js';
-import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../../tools/devtools/ports.js';
+import { waitFor } from '../../tools/devtools/wait.js';
 
 const silent = pino({ level: 'silent' });
 let zk: ZkServer;

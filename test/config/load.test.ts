@@ -114,7 +114,7 @@ describe('built-in profiles', () => {
   });
 
   it('resolves profiles/ from the package root', () => {
-    expect(defaultProfilesDir()).toBe(join(process.cwd(), 'profiles') + '/');
+    expect(defaultProfilesDir()).toBe(join(process.cwd(), 'profiles'));
   });
 });
 

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestAclId } from '../../src/coordination/credentials.js';
 import { CredentialsError, ZkError } from '../../src/coordination/errors.js';
 import { SiteCoordinator } from '../../src/coordination/site-coordinator.js';
-import { makeTempDir } from '../helpers/temp-dirs.js';
-import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
+import { makeTempDir } from '../../tools/devtools/temp-dirs.js';
+import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
 import {
   Admin,
   pathsOf,

@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
-import { REPO_ROOT } from '../helpers/processes.js';
-import { makeTempDir } from '../helpers/temp-dirs.js';
+import { REPO_ROOT } from '../../tools/devtools/processes.js';
+import { makeTempDir } from '../../tools/devtools/temp-dirs.js';
 
 const IMPORT_RE = /(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\s*['"](\.{1,2}\/[^'"]+)['"]/g;
 

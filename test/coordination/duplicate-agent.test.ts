@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuplicateAgentError } from '../../src/coordination/errors.js';
-import { killAllChildren, spawnChild } from '../helpers/processes.js';
+import { killAllChildren, spawnChild } from '../../tools/devtools/processes.js';
 import { buildChildScript } from './child-build.js';
 import { pathsOf, siteConfig, startAgent, uniqueSite, waitForLeader, useZooKeeper } from './harness.js';
 

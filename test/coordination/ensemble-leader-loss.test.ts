@@ -1,6 +1,6 @@
 // Done when: "The ZooKeeper ensemble loses its leader server: agents keep their sessions."
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEnsemble, type ZkEnsemble } from '../helpers/zookeeper.js';
+import { startEnsemble, type ZkEnsemble } from '../../tools/devtools/zookeeper.js';
 import { Admin, pathsOf, siteConfig, startAgent, uniqueSite, waitFor, waitForLeader, type TestAgent, type WriteRecord } from './harness.js';
 
 // Long enough to ride out a leader election on a busy 2-core machine (servers elect in ~1 s with

@@ -7,7 +7,7 @@ import { ZnodeTooLargeError } from '../../src/coordination/errors.js';
 import { ServerClock } from '../../src/coordination/server-clock.js';
 import { ZkSession } from '../../src/coordination/session.js';
 import { ensurePath } from '../../src/coordination/tree.js';
-import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
+import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
 import { Admin, sleep, testLogger, waitFor } from './harness.js';
 
 let zk: ZkServer;

@@ -15,8 +15,8 @@ import { SitePaths, sortBySequence } from '../../src/coordination/paths.js';
 import { ZkSession } from '../../src/coordination/session.js';
 import { SiteCoordinator, type SiteCoordinatorOptions } from '../../src/coordination/site-coordinator.js';
 import { ensurePath } from '../../src/coordination/tree.js';
-import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
+import { sleep, waitFor } from '../../tools/devtools/wait.js';
 
 export { sleep, waitFor };
 

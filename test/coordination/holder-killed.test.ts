@@ -2,7 +2,7 @@
 // timeout plus 2 s; every command has exactly one result."
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllChildren, spawnChild, type ChildHandle } from '../helpers/processes.js';
+import { killAllChildren, spawnChild, type ChildHandle } from '../../tools/devtools/processes.js';
 import { buildChildScript } from './child-build.js';
 import { pathsOf, siteConfig, startAgent, uniqueSite, waitFor, type WriteRecord, useZooKeeper } from './harness.js';
 

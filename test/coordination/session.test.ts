@@ -9,8 +9,8 @@ import { digestAclId } from '../../src/coordination/credentials.js';
 import { CredentialsError, ZkError } from '../../src/coordination/errors.js';
 import { ZkSession, type SessionState } from '../../src/coordination/session.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { makeTempDir } from '../helpers/temp-dirs.js';
-import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
+import { makeTempDir } from '../../tools/devtools/temp-dirs.js';
+import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
 import { sleep, testLogger, waitFor } from './harness.js';
 
 let zk: ZkServer;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Backoff } from '../../src/drivers/backoff.js';
-import { RequestQueue } from '../../src/drivers/request-queue.js';
+import { RequestQueue } from '../../src/drivers/modbus/request-queue.js';
 
 describe('Backoff', () => {
   it('doubles from initialMs up to maxMs, without jitter at random() = 0', () => {

@@ -1,8 +1,8 @@
 // Client-side Modbus PDUs and the RTU CRC, against bytes worked out by hand from the Modbus
 // Application Protocol v1.1b3 (section 6) and the Modbus over serial line guide (CRC, appendix B).
 import { describe, expect, it } from 'vitest';
-import { crc16, hasValidCrc, withCrc } from '../../src/drivers/crc16.js';
-import { encodeRequest, expectedResponseLength, parseResponse, type ModbusRequest } from '../../src/drivers/pdu.js';
+import { crc16, hasValidCrc, withCrc } from '../../src/drivers/modbus/crc16.js';
+import { encodeRequest, expectedResponseLength, parseResponse, type ModbusRequest } from '../../src/drivers/modbus/pdu.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const bytes = (h: string): Buffer => Buffer.from(h.replace(/ /g, ''), 'hex');

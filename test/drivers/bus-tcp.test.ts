@@ -4,11 +4,11 @@
 // timeout" from "did not", not milliseconds.
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SiteConfig } from '../../src/config/types.js';
-import { Bus } from '../../src/drivers/bus.js';
+import { Bus } from '../../src/drivers/modbus/bus.js';
 import { BadResponseError, GateClosedError, ModbusExceptionError, TimeoutError, TransportError } from '../../src/drivers/errors.js';
 import { SimulatedSite, frozenOptions } from '../../src/simulator/index.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { sleep, waitFor } from '../../tools/devtools/wait.js';
 import { clientBusConfig, clientTcpBusConfig, silentLogger, startSimulator, testConfig, timed, watchUnhandledRejections } from './bus-fixtures.js';
 
 const TIMEOUT_MS = 300;

@@ -2,7 +2,7 @@
 // codec's refusals (asserted by error class and code).
 import { describe, expect, it } from 'vitest';
 import type { Order, PointConfig, PointValue } from '../../src/config/types.js';
-import { decodePoint, encodePoint, pointWidth } from '../../src/drivers/codec.js';
+import { decodePoint, encodePoint, pointWidth } from '../../src/drivers/device/codec.js';
 import { CodecError, type CodecErrorCode } from '../../src/drivers/errors.js';
 import { point } from './codec-point.js';
 

@@ -5,8 +5,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { profileNames } from '../../src/config/profiles.js';
 import type { DeviceConfig, SiteConfig } from '../../src/config/types.js';
-import { Bus } from '../../src/drivers/bus.js';
-import { DeviceDriver, type DeviceDriverDeps } from '../../src/drivers/device-driver.js';
+import { Bus } from '../../src/drivers/modbus/bus.js';
+import { DeviceDriver, type DeviceDriverDeps } from '../../src/drivers/device/device-driver.js';
 import {
   CodecError,
   GateClosedError,
@@ -17,9 +17,9 @@ import {
 } from '../../src/drivers/errors.js';
 import { createBuses, createDrivers } from '../../src/drivers/site.js';
 import { noFaults, type SimulatedSite } from '../../src/simulator/index.js';
-import { openPtyPair, type PtyPair } from '../helpers/socat.js';
+import { openPtyPair, type PtyPair } from '../../tools/devtools/socat.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
-import { sleep } from '../helpers/wait.js';
+import { sleep } from '../../tools/devtools/wait.js';
 import { clientBusConfig, clientRtuBusConfig, clientTcpBusConfig, silentLogger, startSimulator, testConfig, timed, watchUnhandledRejections } from './bus-fixtures.js';
 
 const TIMEOUT_MS = 300;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PointConfig } from '../../src/config/types.js';
-import { readBackMatches } from '../../src/drivers/read-back.js';
+import { readBackMatches } from '../../src/drivers/device/read-back.js';
 
 function point(over: Partial<PointConfig>): PointConfig {
   return { name: 'p', table: 'holding', address: 0, type: 'uint16', wordOrder: 'big', byteOrder: 'big', scale: 1, offset: 0, access: 'readwrite', ...over };

@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadProfile, profileNames } from '../../src/config/profiles.js';
 import type { PointConfig, Table } from '../../src/config/types.js';
-import { pointWidth } from '../../src/drivers/codec.js';
-import { DEFAULT_MAX_GAP, MAX_READ_BITS, MAX_READ_REGISTERS, planReads } from '../../src/drivers/planner.js';
+import { pointWidth } from '../../src/drivers/device/codec.js';
+import { DEFAULT_MAX_GAP, MAX_READ_BITS, MAX_READ_REGISTERS, planReads } from '../../src/drivers/device/planner.js';
 
 /**
  * What any planner can at best achieve for a table: one request, if all its points lie within one

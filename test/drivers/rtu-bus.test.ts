@@ -5,12 +5,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RtuBusConfig, SiteConfig } from '../../src/config/types.js';
-import { Bus } from '../../src/drivers/bus.js';
+import { Bus } from '../../src/drivers/modbus/bus.js';
 import { BadResponseError, ModbusExceptionError, TimeoutError, TransportError } from '../../src/drivers/errors.js';
 import type { SimulatedSite } from '../../src/simulator/index.js';
-import { openPtyPair, type PtyPair } from '../helpers/socat.js';
-import { makeTempDir, removeTempDir } from '../helpers/temp-dirs.js';
-import { waitFor } from '../helpers/wait.js';
+import { openPtyPair, type PtyPair } from '../../tools/devtools/socat.js';
+import { makeTempDir, removeTempDir } from '../../tools/devtools/temp-dirs.js';
+import { waitFor } from '../../tools/devtools/wait.js';
 import { clientRtuBusConfig, silentLogger, startSimulator, testConfig, timed, watchUnhandledRejections } from './bus-fixtures.js';
 
 const TIMEOUT_MS = 300;

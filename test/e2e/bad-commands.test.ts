@@ -4,10 +4,10 @@
 // devices never receive a write. A valid command at the end shows the path to the device works.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type ZooKeeper from 'zookeeper';
-import { killAllChildren, spawnGridkeeper } from '../helpers/processes.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { killAllChildren, spawnGridkeeper } from '../../tools/devtools/processes.js';
+import { sleep, waitFor } from '../../tools/devtools/wait.js';
 import { closeAllZk, connectZk } from '../helpers/zk-test-client.js';
-import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
+import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
 import { E2eSite, children, gridkeeper, readResults, submitRaw, waitForResults, type CliRun } from './harness.js';
 
 /** The site's control.commandTtlMs: short, so a command can grow old while no agent runs. */

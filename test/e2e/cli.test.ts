@@ -5,10 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type ZooKeeper from 'zookeeper';
-import { killAllChildren, REPO_ROOT } from '../helpers/processes.js';
-import { waitFor } from '../helpers/wait.js';
+import { killAllChildren, REPO_ROOT } from '../../tools/devtools/processes.js';
+import { waitFor } from '../../tools/devtools/wait.js';
 import { closeAllZk, connectZk } from '../helpers/zk-test-client.js';
-import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
+import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
 import { E2eSite, children, getJson, getNode, gridkeeper, submitRaw, uniqueSiteName, waitForResults, type AgentProcess } from './harness.js';
 
 let zk: ZkServer;

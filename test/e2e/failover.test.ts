@@ -3,10 +3,10 @@
 // The leader dies (SIGKILL), stops cleanly (SIGTERM), or is restarted with the same agent id.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type ZooKeeper from 'zookeeper';
-import { killAllChildren } from '../helpers/processes.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { killAllChildren } from '../../tools/devtools/processes.js';
+import { sleep, waitFor } from '../../tools/devtools/wait.js';
 import { closeAllZk, connectZk, nodeExists } from '../helpers/zk-test-client.js';
-import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
+import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
 import { E2eSite, children, getNode, readResults, submitRaw, waitForResults, type AgentProcess } from './harness.js';
 
 /** Requested (and, with tickTime 200 ms, granted) session timeout of the agents. */

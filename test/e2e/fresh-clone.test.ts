@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { killAllChildren, REPO_ROOT, runToCompletion } from '../helpers/processes.js';
-import { makeTempDir } from '../helpers/temp-dirs.js';
+import { killAllChildren, REPO_ROOT, runToCompletion } from '../../tools/devtools/processes.js';
+import { makeTempDir } from '../../tools/devtools/temp-dirs.js';
 
 const NPM = 'npm';
 // npm must see a plain environment: NODE_ENV=production (or test tooling variables) would change

@@ -19,9 +19,9 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import ZooKeeper from 'zookeeper';
 import { parseConfig } from '../../src/config/load.js';
-import { freePort, runToCompletion, spawnGridkeeper, GRIDKEEPER_BIN, type ChildHandle, type ExitStatus, type SpawnOptions } from '../helpers/processes.js';
-import { makeTempDir } from '../helpers/temp-dirs.js';
-import { waitFor } from '../helpers/wait.js';
+import { freePort, runToCompletion, spawnGridkeeper, GRIDKEEPER_BIN, type ChildHandle, type ExitStatus, type SpawnOptions } from '../../tools/devtools/processes.js';
+import { makeTempDir } from '../../tools/devtools/temp-dirs.js';
+import { waitFor } from '../../tools/devtools/wait.js';
 import { nodeExists } from '../helpers/zk-test-client.js';
 
 export const ROOT = '/gridkeeper';

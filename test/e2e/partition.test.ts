@@ -9,11 +9,11 @@
 //         `---------------> simulator (Modbus TCP) <-----------'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type ZooKeeper from 'zookeeper';
-import { killAllChildren } from '../helpers/processes.js';
+import { killAllChildren } from '../../tools/devtools/processes.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { sleep, waitFor } from '../../tools/devtools/wait.js';
 import { closeAllZk, connectZk, nodeExists } from '../helpers/zk-test-client.js';
-import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
+import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
 import { E2eSite, children, logLines, submitRaw, timeOf, waitForResults } from './harness.js';
 
 /** Session timeout of both agents; the lease is T/2 = 1500 ms, the bus timeout 500 ms <= T/4. */

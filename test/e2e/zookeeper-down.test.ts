@@ -3,10 +3,10 @@
 // takes the lock and applies the commands that were waiting: one submitted before the outage, one
 // submitted by `gridkeeper command` while the agent was still catching up.
 import { afterAll, describe, expect, it } from 'vitest';
-import { killAllChildren, spawnGridkeeper } from '../helpers/processes.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { killAllChildren, spawnGridkeeper } from '../../tools/devtools/processes.js';
+import { sleep, waitFor } from '../../tools/devtools/wait.js';
 import { closeAllZk, closeZk, connectZk } from '../helpers/zk-test-client.js';
-import { startZooKeeper, type ZkServer } from '../helpers/zookeeper.js';
+import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
 import { E2eSite, readResults, submitRaw, waitForResults } from './harness.js';
 
 let zk: ZkServer | null = null;

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PID_DIR_ENV, killTracked, processStartTicks, trackProcess } from './child-registry.js';
+import { PID_DIR_ENV, killTracked, processStartTicks, trackProcess } from '../../tools/devtools/child-registry.js';
 import setup from './global-setup.js';
 
 const spawned: ChildProcess[] = [];

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { PID_DIR_ENV, isSameProcessAlive, type TrackedProcess } from './child-registry.js';
+import { PID_DIR_ENV, isSameProcessAlive, type TrackedProcess } from '../../tools/devtools/child-registry.js';
 
 export default function setup(): () => void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridkeeper-test-pids-'));

@@ -2,7 +2,7 @@
 // or stays silent fails the wait with its last lines quoted, and nothing outlives killAllChildren().
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ChildExitedError, freePort, freePorts, killAllChildren, runningChildren, runToCompletion, spawnChild } from './processes.js';
+import { ChildExitedError, freePort, freePorts, killAllChildren, runningChildren, runToCompletion, spawnChild } from '../../tools/devtools/processes.js';
 
 afterAll(killAllChildren);
 

@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import { SerialPort } from 'serialport';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openPtyPair, type PtyPair } from './socat.js';
-import { waitFor } from './wait.js';
+import { openPtyPair, type PtyPair } from '../../tools/devtools/socat.js';
+import { waitFor } from '../../tools/devtools/wait.js';
 
 const pairs: PtyPair[] = [];
 const ports: SerialPort[] = [];

@@ -3,10 +3,10 @@
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import ZooKeeper from 'zookeeper';
-import { sleep, waitFor } from './wait.js';
+import { sleep, waitFor } from '../../tools/devtools/wait.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 import { closeAllZk, connectZk, nodeExists } from './zk-test-client.js';
-import { startZooKeeper, type ZkServer } from './zookeeper.js';
+import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
 
 /** A client socket that collects everything it receives. */
 class Probe {

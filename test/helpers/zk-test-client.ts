@@ -2,7 +2,7 @@
 // observer that checks nodes appear and vanish). Production code has its own wrapper in
 // src/coordination; this one only connects with safe settings and cleans up.
 import ZooKeeper from 'zookeeper';
-import { waitFor } from './wait.js';
+import { waitFor } from '../../tools/devtools/wait.js';
 
 const open = new Set<ZooKeeper>();
 

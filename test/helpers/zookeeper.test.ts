@@ -5,10 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import ZooKeeper from 'zookeeper';
-import { killTracked } from './child-registry.js';
-import { waitFor } from './wait.js';
+import { killTracked } from '../../tools/devtools/child-registry.js';
+import { waitFor } from '../../tools/devtools/wait.js';
 import { closeAllZk, closeZk, connectZk, nodeExists } from './zk-test-client.js';
-import { ZkStartError, fourLetter, startEnsemble, startZooKeeper, type ZkEnsemble, type ZkServer } from './zookeeper.js';
+import { ZkStartError, fourLetter, startEnsemble, startZooKeeper, type ZkEnsemble, type ZkServer } from '../../tools/devtools/zookeeper.js';
 
 async function connect(connectString: string, sessionTimeoutMs: number): Promise<ZooKeeper> {
   return connectZk(connectString, { sessionTimeoutMs });

@@ -9,11 +9,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { SiteConfig, Table } from '../../src/config/types.js';
-import { decodePoint, pointWidth } from '../../src/drivers/codec.js';
+import { decodePoint, pointWidth } from '../../src/drivers/device/codec.js';
 import { SimulatedSite, frozenOptions } from '../../src/simulator/index.js';
-import { freePorts, killAllChildren, REPO_ROOT, runToCompletion, spawnGridkeeper, type ChildHandle } from '../helpers/processes.js';
-import { makeTempDir } from '../helpers/temp-dirs.js';
-import { waitFor } from '../helpers/wait.js';
+import { freePorts, killAllChildren, REPO_ROOT, runToCompletion, spawnGridkeeper, type ChildHandle } from '../../tools/devtools/processes.js';
+import { makeTempDir } from '../../tools/devtools/temp-dirs.js';
+import { waitFor } from '../../tools/devtools/wait.js';
 import { pointBlocks } from './support.js';
 
 /** Builds dist/ when it is missing or older than any source file (`npm test` builds before vitest). */

@@ -2,7 +2,7 @@
 // follows its current. Most tests drive a manual clock and call tick() (what the site's timer calls)
 // so the numbers are exact; setpoints are written over Modbus TCP with modbus-serial, as an EMS would.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodePoint } from '../../src/drivers/codec.js';
+import { encodePoint } from '../../src/drivers/device/codec.js';
 import { SimulatedSite, DEFAULT_DAY_LENGTH_MS } from '../../src/simulator/index.js';
 import { sunFactor } from '../../src/simulator/models/inverter.js';
 import { CAPACITY_AH } from '../../src/simulator/models/bms.js';

@@ -3,9 +3,9 @@
 import { SerialPort } from 'serialport';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SiteConfig } from '../../src/config/types.js';
-import { hasValidCrc, withCrc } from '../../src/drivers/crc16.js';
+import { hasValidCrc, withCrc } from '../../src/drivers/modbus/crc16.js';
 import { SimulatedSite, frozenOptions, noFaults } from '../../src/simulator/index.js';
-import { openPtyPair, type PtyPair } from '../helpers/socat.js';
+import { openPtyPair, type PtyPair } from '../../tools/devtools/socat.js';
 import { ModbusClient, readPdu, siteConfig } from './support.js';
 
 function rtuYaml(path: string): string {

@@ -1,0 +1,164 @@
+// 4. Publish latency: from a value changing in a simulated device (SimulatedSite.setValue, in this
+// process) to a ZooKeeper watcher on readings/<agent> seeing the new value. Six inverters change
+// independently at random moments, five times each. Baseline: a bare ZooKeeper set seen by a
+// watcher (watch event, then get) on the same server.
+import type { ZkSession } from '../../src/coordination/index.js';
+import { freePort } from '../devtools/ports.js';
+import { sleep } from '../devtools/wait.js';
+import { startAgent, untilAllOk } from './agent-process.js';
+import { startLoopbackSite } from './loopback.js';
+import { figure, summaryRow, type Section } from './report.js';
+import { summarize, type Summary } from './stats.js';
+import { parseObject, sitePaths, until } from './zk.js';
+
+const DEVICES = 6;
+const CHANGES_PER_DEVICE = 5;
+const POLL_INTERVAL_MS = 1000;
+const PUBLISH_INTERVAL_MS = 1000;
+const SLACK_MS = 50;
+const POINT = 'temperature';
+
+/** Keeps the latest data of one znode through a chain of data watches, and wakes waiters. */
+class NodeWatcher {
+  private latest: Record<string, unknown> | null = null;
+  private closed = false;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    private readonly session: ZkSession,
+    private readonly path: string,
+  ) {}
+
+  start(): Promise<void> {
+    return this.read();
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Resolves with the time (performance.now) the first data satisfying `accept` was read. */
+  waitFor(accept: (doc: Record<string, unknown>) => boolean, timeoutMs: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (this.latest !== null && accept(this.latest)) {
+          cleanup();
+          resolve(performance.now());
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`Timeout after ${timeoutMs}ms waiting for ${this.path} to change`));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  private async read(): Promise<void> {
+    if (this.closed) return;
+    const node = await this.session.get(this.path, () => void this.read().catch(() => undefined));
+    this.latest = parseObject(node.data);
+    for (const w of [...this.waiters]) w();
+  }
+}
+
+function valueIn(doc: Record<string, unknown>, device: string, point: string): unknown {
+  const devices = doc.devices;
+  if (typeof devices !== 'object' || devices === null) return undefined;
+  const d: unknown = Object.fromEntries(Object.entries(devices))[device];
+  if (typeof d !== 'object' || d === null || !('values' in d) || typeof d.values !== 'object' || d.values === null) return undefined;
+  return Object.fromEntries(Object.entries(d.values))[point];
+}
+
+export async function publishLatency(dir: string, zookeeper: string, session: ZkSession): Promise<Section> {
+  const site = await startLoopbackSite(dir, 'bench-publish', zookeeper, DEVICES, POLL_INTERVAL_MS);
+  const paths = sitePaths(site.site);
+  const httpPort = await freePort();
+  const agent = startAgent(site.agentConfig('pub-agent', { httpPort, publishIntervalMs: PUBLISH_INTERVAL_MS }), 'publish agent');
+  const watcher = new NodeWatcher(session, paths.reading('pub-agent'));
+  const latencies: number[] = [];
+  let baseline: number[] = [];
+  try {
+    await untilAllOk(agent, httpPort, DEVICES, 30_000);
+    await until('the readings node', 10_000, async () => ((await session.exists(paths.reading('pub-agent'))) === null ? null : true));
+    await watcher.start();
+    await Promise.all(
+      site.devices.map(async (d, deviceIndex) => {
+        for (let k = 0; k < CHANGES_PER_DEVICE; k++) {
+          await sleep(Math.random() * POLL_INTERVAL_MS);
+          const value = 40 + k + deviceIndex / 10; // °C, one decimal: exact in the int16 x 0.1 register
+          const t0 = performance.now();
+          site.sim.device(d.id).setValue(POINT, value);
+          const seen = await watcher.waitFor((doc) => {
+            const v = valueIn(doc, d.id, POINT);
+            return typeof v === 'number' && Math.abs(v - value) < 0.05;
+          }, 10_000);
+          latencies.push(seen - t0);
+        }
+      }),
+    );
+    baseline = await setWatchRoundTrips(session, `${paths.site}/bench-watch`, DEVICES * CHANGES_PER_DEVICE);
+  } finally {
+    watcher.close();
+    await agent.stop(6000);
+    await site.close();
+  }
+  return section(summarize(latencies), summarize(baseline));
+}
+
+/** Times `n` set()s of a node until a watcher on it has read the new data; deletes the node after. */
+async function setWatchRoundTrips(session: ZkSession, path: string, n: number): Promise<number[]> {
+  await session.create(path, Buffer.from('0'), 'persistent');
+  const watcher = new NodeWatcher(session, path);
+  const out: number[] = [];
+  try {
+    await watcher.start();
+    for (let i = 1; i <= n; i++) {
+      const t0 = performance.now();
+      const seen = watcher.waitFor((doc) => doc.i === i, 5000);
+      await session.set(path, Buffer.from(JSON.stringify({ i })));
+      out.push((await seen) - t0);
+    }
+  } finally {
+    watcher.close();
+    await session.delete(path);
+  }
+  return out;
+}
+
+function section(lat: Summary, base: Summary): Section {
+  const limit = POLL_INTERVAL_MS + PUBLISH_INTERVAL_MS + SLACK_MS;
+  const target = { text: `<= ${limit} ms (poll ${POLL_INTERVAL_MS} + publish ${PUBLISH_INTERVAL_MS} + ${SLACK_MS})`, op: '<=' as const, limit };
+  const baseline = (v: number): { label: string; value: number } => ({ label: 'ZooKeeper set → watcher', value: v });
+  const figures = [
+    figure({ id: 'publish.p50', label: `value change to watcher, p50 (${lat.n} changes)`, value: lat.p50, unit: 'ms', baseline: baseline(base.p50), target }),
+    figure({ id: 'publish.p99', label: `value change to watcher, p99 (${lat.n} changes)`, value: lat.p99, unit: 'ms', baseline: baseline(base.p99), target }),
+  ];
+  const method = [
+    `One agent polling ${DEVICES} simulated inverters every ${POLL_INTERVAL_MS} ms and publishing every ${PUBLISH_INTERVAL_MS} ms. Each inverter's`,
+    `\`${POINT}\` is set ${CHANGES_PER_DEVICE} times at random moments (\`SimulatedSite.setValue\` in the bench process); the time runs until`,
+    `a watch chain on \`readings/pub-agent\` has read a snapshot holding the new value. A change waits for the`,
+    'next poll (0 to 1 poll interval) and then for the next publish (0 to 1 publish interval): the expected',
+    'mean is about one interval, the worst case their sum; with 30 changes the p99 is close to the maximum.',
+    '',
+    '| | n | min | p50 | p99 | max |',
+    '| --- | --- | --- | --- | --- | --- |',
+    summaryRow('value change → watcher', lat),
+    summaryRow('ZooKeeper set → watcher (baseline)', base),
+  ];
+  const analysis = figures.some((f) => f.verdict === 'miss')
+    ? [
+        'Target missed. A change waits up to one poll interval for the poll and up to one publish interval for the next',
+        'publish; the 50 ms allowance must cover the poll itself, the snapshot write and the watch round trip',
+        `(baseline: ${base.p99.toFixed(1)} ms at p99). A late poll (see the start delay in section 2) or a publish timer that`,
+        'fires late on a busy event loop adds to it; publishing as soon as a poll completes after a quiet period would',
+        'remove the publish interval from the worst case.',
+      ]
+    : [];
+  return { id: '4', title: '4. Publish latency', figures, method, details: { latencyMs: lat, baselineMs: base }, analysis, error: null };
+}

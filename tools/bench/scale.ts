@@ -1,0 +1,184 @@
+// 2. Scale: one agent polling 100, then 500 simulated Modbus TCP devices (generic profiles in
+// turn, 1 s interval) served by a `gridkeeper simulate --freeze` process: 20 unit ids behind each
+// TCP port, as behind a Modbus TCP gateway. Each size is measured over a window after warm-up, then
+// the plain modbus-serial loop (plain-loop.ts) reads the same registers from the same simulator.
+import type { SiteConfig } from '../../src/config/types.js';
+import type { ZkSession } from '../../src/coordination/index.js';
+import { freePort, freePorts } from '../devtools/ports.js';
+import { spawnGridkeeper } from '../devtools/processes.js';
+import { sleep } from '../devtools/wait.js';
+import { startAgent, untilAllOk } from './agent-process.js';
+import type { AgentWindow } from './agent-window.js';
+import { loopPlanOf, PlainLoop, type LoopResult } from './plain-loop-run.js';
+import { measureSideBySide, type SideBySide } from './side-by-side.js';
+import { figure, type Figure, type Section } from './report.js';
+import { gatewayDevices, readSite, writeSite } from './site-config.js';
+import { attributeCpu, type Attribution } from './cpu-attribution.js';
+import { scaleAnalysis } from './scale-analysis.js';
+import { sitePaths } from './zk.js';
+
+export const SIZES = [100, 500] as const;
+const UNITS_PER_BUS = 20;
+const WARM_UP_MS = 5000;
+const WINDOW_MS = 20_000;
+const ON_TIME_TARGET = 0.99;
+const CPU_FACTOR = 1.5;
+const RSS_LIMIT_MB = 150;
+const ZNODE_LIMIT_KB = 1024;
+
+export interface ScaleRun {
+  devices: number;
+  buses: number;
+  agent: AgentWindow;
+  snapshotBytes: number | null;
+  /** The simulator serves both the agent and the plain loop during the window. */
+  simulatorCoreShare: number | null;
+  loop: LoopResult;
+}
+
+export async function scale(dir: string, zookeeper: string, session: ZkSession): Promise<Section> {
+  const largest = Math.max(...SIZES);
+  const busCount = Math.ceil(largest / UNITS_PER_BUS);
+  const ports = await freePorts(busCount);
+  const buses = ports.map((port, i) => ({ id: `gw-${String(i + 1).padStart(2, '0')}`, port }));
+  const simFile = writeSite(dir, 'scale-simulator', {
+    site: 'bench-scale',
+    agentId: 'simulator',
+    zookeeper,
+    httpPort: null,
+    buses,
+    devices: gatewayDevices(largest, UNITS_PER_BUS, buses.map((b) => b.id), 1000),
+  });
+  const sim = spawnGridkeeper(['simulate', '--config', simFile, '--freeze'], { label: 'scale simulator', env: { LOG_LEVEL: 'warn' } });
+  const runs: ScaleRun[] = [];
+  try {
+    await sim.waitForLine('ready', 60_000);
+    const simPid = sim.pid;
+    if (simPid === undefined) throw new Error('the simulator has no pid');
+    for (const n of SIZES) {
+      const used = buses.slice(0, Math.ceil(n / UNITS_PER_BUS));
+      const site = `bench-scale-${n}`;
+      const agentId = `scale-${n}`;
+      const httpPort = await freePort();
+      const file = writeSite(dir, agentId, {
+        site,
+        agentId,
+        zookeeper,
+        httpPort,
+        buses: used,
+        devices: gatewayDevices(n, UNITS_PER_BUS, used.map((b) => b.id), 1000),
+      });
+      const config: SiteConfig = readSite(file);
+      const agent = startAgent(file, `agent (${n} devices)`);
+      let loop: PlainLoop | null = null;
+      let measured: SideBySide;
+      let snapshotBytes: number | null = null;
+      try {
+        await untilAllOk(agent, httpPort, n, 60_000);
+        loop = await PlainLoop.start(dir, `loop-${n}`, loopPlanOf(config));
+        await sleep(WARM_UP_MS);
+        measured = await measureSideBySide(agent, httpPort, loop, WINDOW_MS, [{ label: 'simulator', pid: simPid }]);
+        snapshotBytes = (await session.exists(sitePaths(site).reading(agentId)))?.dataLength ?? null;
+      } finally {
+        await loop?.stop();
+        await agent.stop(6000);
+      }
+      runs.push({
+        devices: n,
+        buses: used.length,
+        agent: measured.agent,
+        snapshotBytes,
+        simulatorCoreShare: measured.others.simulator?.coreShare ?? null,
+        loop: measured.loop,
+      });
+    }
+  } finally {
+    await sim.stop(5000);
+  }
+  return section(runs, await attributeCpu(readSite(simFile)));
+}
+
+function section(runs: ScaleRun[], attribution: Attribution): Section {
+  const figures: Figure[] = [];
+  for (const r of runs) {
+    const n = r.devices;
+    const largest = n === Math.max(...SIZES);
+    figures.push(
+      figure({
+        id: `scale.${n}.onTime`,
+        label: `${n} devices: polls on time (< 0.5 s late)`,
+        value: r.agent.onTimeShare * 100,
+        unit: '%',
+        baseline: { label: 'plain loop', value: r.loop.onTimeShare * 100 },
+        target: largest ? { text: '>= 99 %', op: '>=', limit: ON_TIME_TARGET * 100 } : null,
+      }),
+      figure({ id: `scale.${n}.pollP50`, label: `${n} devices: poll latency p50`, value: r.agent.pollP50Ms, unit: 'ms', baseline: { label: 'plain loop', value: r.loop.readP50Ms } }),
+      figure({ id: `scale.${n}.pollP99`, label: `${n} devices: poll latency p99`, value: r.agent.pollP99Ms, unit: 'ms', baseline: { label: 'plain loop', value: r.loop.readP99Ms } }),
+      figure({
+        id: `scale.${n}.cpu`,
+        label: `${n} devices: CPU (share of one core)`,
+        value: r.agent.coreShare * 100,
+        unit: '%',
+        baseline: { label: 'plain loop', value: r.loop.coreShare * 100 },
+        target: { text: `<= ${CPU_FACTOR}x plain loop (${(r.loop.coreShare * 100 * CPU_FACTOR).toFixed(1)} %)`, op: '<=', limit: r.loop.coreShare * 100 * CPU_FACTOR },
+      }),
+      figure({
+        id: `scale.${n}.rss`,
+        label: `${n} devices: peak RSS`,
+        value: r.agent.peakRssMB,
+        unit: 'MB',
+        baseline: { label: 'plain loop', value: r.loop.peakRssMB },
+        target: largest ? { text: `< ${RSS_LIMIT_MB} MB`, op: '<', limit: RSS_LIMIT_MB } : null,
+      }),
+      figure({
+        id: `scale.${n}.errors`,
+        label: `${n} devices: failed polls in the window`,
+        value: r.agent.errorPolls,
+        unit: '',
+        baseline: { label: 'plain loop', value: r.loop.errors },
+        target: { text: '0', op: '<=', limit: 0 },
+      }),
+    );
+    if (largest) {
+      figures.push(
+        figure({
+          id: `scale.${n}.snapshot`,
+          label: `${n} devices: readings snapshot size`,
+          value: r.snapshotBytes === null ? null : r.snapshotBytes / 1024,
+          unit: 'KB',
+          target: { text: '< 1 MB (znode limit)', op: '<', limit: ZNODE_LIMIT_KB },
+        }),
+      );
+    }
+  }
+  const method = [
+    `Each size: one \`gridkeeper run\` process, ${UNITS_PER_BUS} unit ids behind each Modbus TCP port (as behind a TCP gateway),`,
+    'the generic inverter, turbine and BMS profiles in turn, every device at 1 s, publishing at 1 s to a local',
+    'ZooKeeper; the devices are served by one `gridkeeper simulate --freeze` process. Baseline: a plain loop over',
+    '`modbus-serial` in its own process (tools/bench/plain-loop.ts), one connection per bus, reading every device of',
+    "the bus each second with the planner's merged requests and nothing else; its poll latency is the time to read",
+    'one device. The agent and the plain loop run **side by side** against the same simulator, so that both are',
+    'measured under the same conditions on this shared machine (the simulator serves both). After every device was',
+    `polled once and ${WARM_UP_MS / 1000} s of warm-up, ${WINDOW_MS / 1000} s are measured: the deltas of two \`/metrics\` scrapes`,
+    '(`gridkeeper_poll_start_delay_seconds`, `gridkeeper_polls_total`, `gridkeeper_poll_overruns_total`,',
+    '`gridkeeper_poll_duration_seconds`, quantiles interpolated inside the histogram buckets), CPU from',
+    '`/proc/PID/stat` (utime+stime over wall time; "of it kernel" is stime, for these processes mostly socket',
+    'system calls), RSS from `/proc/PID/status` (VmRSS, and VmHWM for the peak). A poll is on time when it starts',
+    'less than half an interval after its schedule (the poller\'s own definition); a skipped tick counts as late.',
+    '',
+    '| devices | buses | ticks | overruns | on time < 0.5 s | on time < 0.1 s | start delay p99 | requests/s (agent / loop) | publishes/s | agent CPU (of it kernel) | loop CPU (of it kernel) | simulator CPU | agent RSS now / peak | loop RSS now / peak |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...runs.map(
+      (r) =>
+        `| ${r.devices} | ${r.buses} | ${r.agent.ticks} | ${r.agent.overruns} | ${pct(r.agent.onTimeShare)} | ${pct(r.agent.onTime100msShare)} | ${r.agent.startDelayP99Ms.toFixed(1)} ms | ` +
+        `${r.agent.requestsPerSecond.toFixed(0)} / ${r.loop.requestsPerSecond.toFixed(0)} | ${r.agent.publishesPerSecond.toFixed(2)} | ` +
+        `${pct(r.agent.coreShare)} (${pct(r.agent.systemShare)}) | ${pct(r.loop.coreShare)} (${pct(r.loop.systemShare)}) | ${pct(r.simulatorCoreShare ?? NaN)} | ` +
+        `${r.agent.rssMB.toFixed(1)} / ${r.agent.peakRssMB.toFixed(1)} MB | ${r.loop.rssMB.toFixed(1)} / ${r.loop.peakRssMB.toFixed(1)} MB |`,
+    ),
+  ];
+  return { id: '2', title: '2. Scale', figures, method, details: { runs, attribution }, analysis: scaleAnalysis(runs, figures, attribution), error: null };
+}
+
+function pct(share: number): string {
+  return Number.isNaN(share) ? '—' : `${(share * 100).toFixed(1)} %`;
+}
