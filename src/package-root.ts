@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 let cached: string | null = null;
+let cachedVersion: string | null = null;
 
 export function packageRoot(): string {
   if (cached !== null) return cached;
@@ -18,6 +19,16 @@ export function packageRoot(): string {
     if (parent === dir) throw new Error(`gridkeeper's package.json not found above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
+}
+
+/** The `version` of gridkeeper's package.json, as `gridkeeper --version` prints it. */
+export function packageVersion(): string {
+  if (cachedVersion !== null) return cachedVersion;
+  const manifest = join(packageRoot(), 'package.json');
+  const parsed: unknown = JSON.parse(readFileSync(manifest, 'utf8'));
+  const version = typeof parsed === 'object' && parsed !== null && 'version' in parsed ? parsed.version : undefined;
+  if (typeof version !== 'string' || version === '') throw new Error(`${manifest} has no version`);
+  return (cachedVersion = version);
 }
 
 function isGridkeeperManifest(file: string): boolean {

@@ -168,3 +168,41 @@ describe('sysusers.d/gridkeeper.conf', () => {
     expect(group).toMatch(new RegExp(`^gridkeeper:x:${user?.[2]}:$`, 'm'));
   });
 });
+
+describe('systemd unit of the TLS tunnel to ZooKeeper', () => {
+  const TUNNEL_UNIT = 'gridkeeper-zk-tunnel.service';
+  const roots: string[] = [];
+  afterAll(() => roots.forEach(removeTempDir));
+
+  /** The gridkeeper root above, plus the tunnel unit and a stub stunnel4 at /usr/bin. */
+  function makeTunnelRoot(): string {
+    const root = makeRoot('usr/local/bin');
+    roots.push(root);
+    fs.copyFileSync(path.join(REPO_ROOT, 'systemd', TUNNEL_UNIT), path.join(root, 'etc/systemd/system', TUNNEL_UNIT));
+    fs.mkdirSync(path.join(root, 'usr/bin'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'usr/bin/stunnel4'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    return root;
+  }
+
+  it('passes systemd-analyze verify without a warning, together with an agent instance', async () => {
+    const root = makeTunnelRoot();
+    const result = await analyze(['verify', '--man=no', `--root=${root}`, TUNNEL_UNIT, INSTANCE]);
+    expect(result.stderr + result.stdout).toBe('');
+    expect(result.code).toBe(0);
+  });
+
+  it('is required by every agent instance once enabled, and agents start after it', () => {
+    const tunnel = parseUnit(fs.readFileSync(path.join(REPO_ROOT, 'systemd', TUNNEL_UNIT), 'utf8'));
+    expect(tunnel.get('Install.RequiredBy')).toEqual(['gridkeeper@.service']);
+    expect(tunnel.get('Service.ExecStart')).toEqual(['/usr/bin/stunnel4 /etc/gridkeeper/zk-tunnel.conf']);
+    expect(tunnel.get('Service.User')).toEqual(['gridkeeper']);
+    const agent = parseUnit(fs.readFileSync(UNIT_FILE, 'utf8'));
+    expect(agent.get('Unit.After')).toContain('gridkeeper-zk-tunnel.service');
+  });
+
+  it('has an overall exposure of at most 2.0 in systemd-analyze security', async () => {
+    const root = makeTunnelRoot();
+    const result = await analyze(['security', '--offline=true', '--threshold=20', `--root=${root}`, TUNNEL_UNIT]);
+    expect(result.code, result.stdout).toBe(0);
+  });
+});

@@ -3,18 +3,20 @@
 // the HTTP endpoint. Polling never waits for ZooKeeper: with ZooKeeper down the agent keeps polling
 // and serving health, and acts on nothing (the gate stays closed).
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../clock.js';
 import type { SiteConfig } from '../config/types.js';
 import { SiteCoordinator, type SessionState } from '../coordination/index.js';
-import { Bus, type UnitHandle } from '../drivers/modbus/bus.js';
-import { DeviceDriver } from '../drivers/device/device-driver.js';
+import type { Driver } from '../drivers/driver.js';
+import { Bus, type BusStats, type UnitHandle } from '../drivers/modbus/bus.js';
+import { createDeviceDriver } from '../drivers/site.js';
 import { DeviceCommandHandler } from './command-handler.js';
+import { coordinationSettings } from './coordination-settings.js';
 import type { DeviceReading } from './device-state.js';
 import { HttpEndpoint, type Health } from './http.js';
 import { LeaderOnlyBus } from './leader-only-bus.js';
 import { AgentMetrics } from './metrics.js';
 import { DevicePoller } from './poller.js';
 import { ReadingsPublisher } from './readings.js';
-import { systemClock, type Clock } from './schedule.js';
 
 export interface AgentDeps {
   logger: Logger;
@@ -27,18 +29,18 @@ const STALL_INTERVALS = 3;
 const STALL_SLACK_MS = 2000;
 
 export class Agent {
-  readonly metrics = new AgentMetrics();
+  /** Bus counters are read when /metrics is scraped. */
+  readonly metrics = new AgentMetrics({ busStats: () => this.busStats() });
   readonly coordinator: SiteCoordinator;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly buses = new Map<string, Bus>();
   private readonly leaderOnlyBuses = new Map<string, LeaderOnlyBus>();
-  private readonly drivers = new Map<string, DeviceDriver>();
+  private readonly drivers = new Map<string, Driver>();
   private readonly pollers: DevicePoller[] = [];
   private readonly publisher: ReadingsPublisher;
   private readonly http: HttpEndpoint | null;
   private publishTimer: NodeJS.Timeout | null = null;
-  private metricsTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
   private leader = false;
 
@@ -55,7 +57,7 @@ export class Agent {
     }
     for (const device of config.devices) {
       const unit = this.unitFor(device.bus, device.unitId, device.id);
-      const driver = new DeviceDriver(device, unit, { logger: deps.logger.child({ component: 'driver' }), verifyWrites: config.control.verifyWrites });
+      const driver = createDeviceDriver(device, unit, { logger: deps.logger.child({ component: 'driver' }), verifyWrites: config.control.verifyWrites });
       this.drivers.set(device.id, driver);
       const leaderOnly = this.leaderOnlyBuses.has(device.bus);
       this.pollers.push(
@@ -69,11 +71,13 @@ export class Agent {
       );
     }
     const handler = new DeviceCommandHandler(config, this.drivers);
-    this.coordinator = new SiteCoordinator(
-      config,
-      { logger: deps.logger.child({ component: 'coordination' }), handler, version: deps.version },
-      { commandIssuers: config.zookeeper.auth?.commandIssuers ?? [] },
-    );
+    // Reads the credentials file: throws CredentialsError for an unusable one, before anything runs.
+    this.coordinator = new SiteCoordinator(coordinationSettings(config), {
+      logger: deps.logger.child({ component: 'coordination' }),
+      handler,
+      version: deps.version,
+      clock: this.clock,
+    });
     this.publisher = new ReadingsPublisher(config.site, config.agent.id);
     this.http =
       config.http.listen === false
@@ -89,8 +93,7 @@ export class Agent {
 
   /**
    * Opens the buses and starts polling, then the HTTP endpoint, then coordination (which never
-   * waits for ZooKeeper). Throws when the HTTP address cannot be bound or the credentials file is
-   * unusable.
+   * waits for ZooKeeper). Throws when the HTTP address cannot be bound.
    */
   async start(): Promise<void> {
     for (const bus of this.buses.values()) bus.start();
@@ -103,9 +106,7 @@ export class Agent {
     await this.http?.start();
     this.coordinator.start();
     this.publishTimer = setInterval(() => this.publish(), this.config.publish.intervalMs);
-    this.metricsTimer = setInterval(() => this.updateBusMetrics(), 1000);
     this.publishTimer.unref();
-    this.metricsTimer.unref();
     this.log.info(
       { site: this.config.site, agentId: this.config.agent.id, devices: this.config.devices.length, buses: this.config.buses.length },
       'agent started',
@@ -124,7 +125,6 @@ export class Agent {
   private async doClose(): Promise<void> {
     this.log.info('agent stopping');
     if (this.publishTimer) clearInterval(this.publishTimer);
-    if (this.metricsTimer) clearInterval(this.metricsTimer);
     for (const p of this.pollers) p.close();
     await this.coordinator.close();
     await Promise.all([
@@ -137,7 +137,7 @@ export class Agent {
 
   health(): Health {
     const devices: Record<string, string> = {};
-    const now = this.clock.now();
+    const now = this.clock.monotonicMs();
     let stalled = false;
     for (const p of this.pollers) {
       devices[p.device.id] = p.reading.status;
@@ -203,15 +203,13 @@ export class Agent {
     this.publish();
   }
 
-  private updateBusMetrics(): void {
+  /** Counters of the open buses (a leaderOnly bus has none while standby). */
+  private busStats(): BusStats[] {
     const stats = [...this.buses.values()].map((b) => b.stats());
     for (const b of this.leaderOnlyBuses.values()) {
       const s = b.stats();
       if (s) stats.push(s);
     }
-    for (const s of stats) {
-      this.metrics.modbusRequests.set({ bus: s.busId }, s.requests);
-      for (const [kind, n] of Object.entries(s.errors)) this.metrics.modbusErrors.set({ bus: s.busId, kind }, n);
-    }
+    return stats;
   }
 }

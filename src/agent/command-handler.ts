@@ -1,4 +1,5 @@
 import type { DeviceConfig, PointConfig, PointValue, SiteConfig } from '../config/types.js';
+import type { ControlDescription } from '../drivers/driver.js';
 
 /** A parsed command document (CONTRACT.md section 3), as coordination hands it over. */
 export interface CommandRequest {
@@ -7,14 +8,17 @@ export interface CommandRequest {
   value: unknown;
 }
 
-/** What the handler needs of a device driver (src/drivers/device/device-driver.ts). */
+/** What the handler needs of a device driver (src/drivers/driver.ts). */
 export interface WriteTarget {
   write(point: string, value: PointValue, guard: () => boolean): Promise<{ readBack: PointValue | null }>;
+  /** Points beyond the config that the driver knows (SunSpec controls, from the models discovered). */
+  describeControl?(point: string): ControlDescription | undefined;
 }
 
 /**
- * Checks commands against the config and applies them through the device drivers. `check` never
- * touches a device; `apply` is called by coordination only through the actuation gate, and passes
+ * Checks commands against the config (and, for a point the config does not list, against what the
+ * driver discovered: a SunSpec device's controls) and applies them through the device drivers.
+ * `check` never touches a device; `apply` is called by coordination only through the actuation gate, and passes
  * the gate's `guard` down so the driver asks it again right before the bytes go out.
  */
 export class DeviceCommandHandler {
@@ -46,8 +50,13 @@ export class DeviceCommandHandler {
     if (typeof cmd.point !== 'string') return { ok: false, reason: 'point: must be a string' };
     const device = this.devices.get(cmd.device);
     if (!device) return { ok: false, reason: `device: unknown device '${cmd.device}'` };
-    const point = device.points.find((p) => p.name === cmd.point);
-    if (!point) return { ok: false, reason: `point: device '${device.id}' has no point '${cmd.point}'` };
+    let point = device.points.find((p) => p.name === cmd.point);
+    if (!point) {
+      const control = this.targets.get(device.id)?.describeControl?.(cmd.point);
+      if (control === undefined) return { ok: false, reason: `point: device '${device.id}' has no point '${cmd.point}'` };
+      if (!control.ok) return control;
+      point = control.point;
+    }
     if (point.access === 'read') return { ok: false, reason: `point: ${device.id}.${point.name} is read-only` };
     return parseValue(device, point, cmd.value);
   }

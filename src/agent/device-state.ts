@@ -8,8 +8,8 @@ export interface DeviceReading {
   status: DeviceStatus;
   /** When `values` were read (ISO time), null before the first good poll. */
   readAt: string | null;
-  /** The last good values; kept when a later poll fails. */
-  values: Record<string, PointValue>;
+  /** The last good values; kept when a later poll fails. null: the device does not implement the point (SunSpec). */
+  values: Record<string, PointValue | null>;
   error: string | null;
 }
 

@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../clock.js';
 import type { DeviceConfig, PointValue } from '../config/types.js';
 import type { AgentMetrics } from './metrics.js';
 import { pendingReading, type DeviceReading } from './device-state.js';
-import { FixedRateTimer, systemClock, type Clock, type TickInfo } from './schedule.js';
+import { FixedRateTimer, type TickInfo } from './schedule.js';
 
 /** What the poller needs of a device driver (src/drivers/device/device-driver.ts). */
 export interface PollSource {
-  poll(): Promise<Record<string, PointValue>>;
+  poll(): Promise<Record<string, PointValue | null>>;
 }
 
 /**
@@ -46,7 +47,7 @@ export class DevicePoller {
   ) {
     this.state = pendingReading(device.kind);
     this.clock = deps.clock ?? systemClock;
-    this.lastTickMs = this.clock.now();
+    this.lastTickMs = this.clock.monotonicMs();
     const m = deps.metrics;
     this.series = {
       duration: m.pollDuration.labels({ device: device.id }),
@@ -91,13 +92,13 @@ export class DevicePoller {
   }
 
   private async tick(tick: TickInfo): Promise<void> {
-    this.lastTickMs = this.clock.now();
+    this.lastTickMs = this.clock.monotonicMs();
     this.deps.metrics.pollLateness.observe(tick.lateMs / 1000);
     if (!this.deps.active()) {
       this.refresh();
       return;
     }
-    const startMs = this.clock.now();
+    const startMs = this.clock.monotonicMs();
     try {
       const values = await this.source.poll();
       if (!this.deps.active()) return this.refresh(); // leadership went while we read
@@ -113,7 +114,7 @@ export class DevicePoller {
       this.series.failed.inc();
       this.setUp(false);
     } finally {
-      this.series.duration.observe((this.clock.now() - startMs) / 1000);
+      this.series.duration.observe((this.clock.monotonicMs() - startMs) / 1000);
     }
   }
 

@@ -1,20 +1,7 @@
-/**
- * Fixed-rate scheduling without drift: tick k is due at `startMs + k * intervalMs` on the monotonic
- * clock, whatever each run took. A run still going when its next tick is due makes that tick (and
- * any other missed one) an overrun: skipped and counted, never queued up behind it.
- */
-export interface Clock {
-  /** Monotonic milliseconds (performance.now()). */
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+// Fixed-rate scheduling without drift: tick k is due at `startMs + k * intervalMs` on the monotonic
+// clock, whatever each run took. A run still going when its next tick is due makes that tick (and
+// any other missed one) an overrun: skipped and counted, never queued up behind it.
+import { systemClock, type Clock } from '../clock.js';
 
 export interface TickInfo {
   /** When this tick was due (monotonic ms). */
@@ -47,7 +34,7 @@ export class FixedRateTimer {
   start(initialDelayMs = 0, alignMs = 1): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.startMs = Math.ceil((this.clock.now() + initialDelayMs) / alignMs) * alignMs;
+    this.startMs = Math.ceil((this.clock.monotonicMs() + initialDelayMs) / alignMs) * alignMs;
     this.k = 0;
     this.arm();
   }
@@ -65,13 +52,13 @@ export class FixedRateTimer {
   private arm(): void {
     if (this.stopped) return;
     const dueMs = this.startMs + this.k * this.intervalMs;
-    this.timer = this.clock.setTimeout(() => this.fire(dueMs), Math.max(0, dueMs - this.clock.now()));
+    this.timer = this.clock.setTimeout(() => this.fire(dueMs), Math.max(0, dueMs - this.clock.monotonicMs()));
   }
 
   private fire(dueMs: number): void {
     this.timer = null;
     if (this.stopped) return;
-    const now = this.clock.now();
+    const now = this.clock.monotonicMs();
     // Ticks whose time has fully passed while we waited (event loop stall) are skipped, not replayed.
     // Node may fire a timer a fraction of a millisecond before performance.now() reaches dueMs:
     // never count that as -1 ticks behind (it made an on-time tick look a whole interval late).

@@ -1,12 +1,9 @@
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { isZkError } from '../coordination/errors.js';
-import { SitePaths } from '../coordination/paths.js';
-import type { ZkSession } from '../coordination/session.js';
-import { ensurePath } from '../coordination/tree.js';
+import { InvalidDocumentError } from '../coordination/errors.js';
+import type { SiteClient } from '../coordination/site-client.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
-import { parseObject } from './site-view.js';
-import { intOption, openSession, SITE_OPTIONS, zkOptionsFrom } from './zk-connect.js';
+import { intOption, openSiteClient, SITE_OPTIONS, zkOptionsFrom } from './zk-connect.js';
 
 const DEFAULT_WAIT_MS = 10_000;
 
@@ -44,17 +41,16 @@ export async function commandCommand(args: string[], io: CliIO): Promise<number>
   };
   if (ttlMs !== undefined) command.ttlMs = ttlMs;
 
-  let session: ZkSession;
+  let client: SiteClient;
   try {
-    session = await openSession(zk);
+    client = await openSiteClient(zk, values.root, values.site ?? '');
   } catch (err) {
     io.stderr(`gridkeeper command: ${message(err)}`);
     return EXIT.failure;
   }
   try {
-    const paths = new SitePaths(values.root, values.site ?? '');
-    const id = await submit(session, paths, command);
-    const result = await waitForResult(session, paths.result(id), waitMs);
+    const id = await client.submit(command);
+    const result = await awaitResult(client, id, waitMs);
     if (result === null) {
       const line = `${id}: no result within ${waitMs} ms; the command stays queued until the lock holder handles or expires it`;
       if (values.json) io.stdout(JSON.stringify({ id, command, status: null, error: line }));
@@ -68,7 +64,7 @@ export async function commandCommand(args: string[], io: CliIO): Promise<number>
     io.stderr(`gridkeeper command: ${message(err)}`);
     return EXIT.failure;
   } finally {
-    await session.close();
+    await client.close();
   }
 }
 
@@ -81,47 +77,14 @@ export function parseValue(text: string): unknown {
   }
 }
 
-async function submit(session: ZkSession, paths: SitePaths, command: Record<string, unknown>): Promise<string> {
-  const data = Buffer.from(JSON.stringify(command));
-  let created: string;
+/** The result as written, or null when none came within `waitMs`; one that is no result document counts as failed. */
+async function awaitResult(client: SiteClient, id: string, waitMs: number): Promise<Record<string, unknown> | null> {
   try {
-    created = await session.create(`${paths.commands}/cmd-`, data, 'persistent_sequential');
+    const result = await client.awaitResult(id, waitMs);
+    return result === null ? null : { ...result };
   } catch (err) {
-    if (!isZkError(err, 'NONODE')) throw err;
-    // No agent has made the site's tree yet: make commands/ so the command waits for one.
-    await ensurePath(session, paths.commands, null);
-    created = await session.create(`${paths.commands}/cmd-`, data, 'persistent_sequential');
-  }
-  return created.slice(created.lastIndexOf('/') + 1);
-}
-
-/** The result document, or null when none appeared within `waitMs`. */
-async function waitForResult(session: ZkSession, path: string, waitMs: number): Promise<Record<string, unknown> | null> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const changed = new Promise<void>((resolve) => {
-      void session.exists(path, () => resolve()).then(
-        (stat) => stat && resolve(),
-        () => resolve(),
-      );
-    });
-    const left = deadline - Date.now();
-    if (left <= 0) return read();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([changed, new Promise<void>((r) => (timer = setTimeout(r, Math.min(left, 1000))))]);
-    clearTimeout(timer);
-    const result = await read();
-    if (result) return result;
-  }
-
-  async function read(): Promise<Record<string, unknown> | null> {
-    try {
-      const node = await session.get(path);
-      return parseObject(node.data) ?? { status: 'failed', error: `result at ${path} is not a JSON object` };
-    } catch (err) {
-      if (isZkError(err, 'NONODE', 'CONNECTIONLOSS')) return null;
-      throw err;
-    }
+    if (err instanceof InvalidDocumentError) return { status: 'failed', error: err.message };
+    throw err;
   }
 }
 

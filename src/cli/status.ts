@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
+import type { SiteClient } from '../coordination/site-client.js';
+import type { SiteView } from '../coordination/site-view.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
-import { readSiteView, type SiteView } from './site-view.js';
-import { openSession, SITE_OPTIONS, zkOptionsFrom } from './zk-connect.js';
+import { openSiteClient, SITE_OPTIONS, zkOptionsFrom } from './zk-connect.js';
 
 const MAX_VALUES_SHOWN = 6;
 
@@ -14,15 +15,15 @@ export async function statusCommand(args: string[], io: CliIO): Promise<number> 
   });
   if (values.site === undefined) throw new UsageError('--site SITE is required');
   const zk = zkOptionsFrom(values, io);
-  let session;
+  let client: SiteClient;
   try {
-    session = await openSession(zk);
+    client = await openSiteClient(zk, values.root, values.site);
   } catch (err) {
     io.stderr(`gridkeeper status: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT.failure;
   }
   try {
-    const view = await readSiteView(session, values.root, values.site);
+    const view = await client.view();
     if (values.json) io.stdout(JSON.stringify(view, null, 2));
     else for (const line of renderStatus(view, Date.now())) io.stdout(line);
     return EXIT.ok;
@@ -30,7 +31,7 @@ export async function statusCommand(args: string[], io: CliIO): Promise<number> 
     io.stderr(`gridkeeper status: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT.failure;
   } finally {
-    await session.close();
+    await client.close();
   }
 }
 

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigOrReport } from './config-file.js';
 import { estimateSnapshotBytes } from '../config/snapshot-size.js';
-import type { BusConfig, SiteConfig } from '../config/types.js';
+import type { BusConfig, DeviceConfig, SiteConfig } from '../config/types.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 
 const USAGE = 'usage: gridkeeper validate --config FILE';
@@ -54,9 +54,10 @@ export function summary(cfg: SiteConfig): string[] {
   const devWidth = Math.max(0, ...cfg.devices.map((d) => d.id.length));
   for (const d of cfg.devices) {
     const writable = d.points.filter((p) => p.access !== 'read').map((p) => p.name);
+    if (d.sunspec !== undefined) writable.push('the controls its models offer');
     lines.push(
       `  ${d.id.padEnd(devWidth)}  ${d.kind.padEnd(8)}  bus ${d.bus.padEnd(busWidth)}  unit ${String(d.unitId).padEnd(3)}  ` +
-        `${plural(d.points.length, 'point')}${d.profile ? ` (profile ${d.profile})` : ''}  every ${d.pollIntervalMs} ms  ` +
+        `${plural(d.points.length, 'point')}${d.profile ? ` (profile ${d.profile})` : ''}${describeSunSpec(d)}  every ${d.pollIntervalMs} ms  ` +
         `writable: ${writable.length > 0 ? writable.join(', ') : 'none'}`,
     );
   }
@@ -64,6 +65,14 @@ export function summary(cfg: SiteConfig): string[] {
 }
 
 const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+/** What a SunSpec device will look for at run time: ` + discovered at auto, chain device 1, needs 1, 103`. */
+function describeSunSpec(d: DeviceConfig): string {
+  const s = d.sunspec;
+  if (s === undefined) return '';
+  const needs = s.models.length > 0 ? `, needs models ${s.models.join(', ')}` : '';
+  return ` + discovered at ${s.baseAddress}, chain device ${s.index}${needs}`;
+}
 
 function describeBus(bus: BusConfig): string {
   if (bus.type === 'tcp') return `tcp ${bus.host}:${bus.port}`;

@@ -1,13 +1,14 @@
 import { pino, type Logger } from 'pino';
-import { systemClock } from '../coordination/clock.js';
-import { ZkSession } from '../coordination/session.js';
+import { systemClock } from '../clock.js';
+import { DEFAULT_ROOT } from '../coordination/paths.js';
+import { SiteClient } from '../coordination/site-client.js';
 import { UsageError, type CliIO } from './io.js';
 
 /** Command-line options of the verbs that read or act on a site without its config file. */
 export const SITE_OPTIONS = {
   zookeeper: { type: 'string' },
   site: { type: 'string' },
-  root: { type: 'string', default: '/gridkeeper' },
+  root: { type: 'string', default: DEFAULT_ROOT },
   json: { type: 'boolean', default: false },
   'credentials-file': { type: 'string' },
 } as const;
@@ -31,30 +32,23 @@ export function zkOptionsFrom(values: { zookeeper?: string; 'credentials-file'?:
   };
 }
 
-/** A session for a one-shot tool: logs only warnings and worse, to stderr. */
-export async function openSession(opts: ZkCliOptions): Promise<ZkSession> {
+/**
+ * The operator client of `site` for a one-shot verb: logs only warnings and worse, to stderr. Reads
+ * the credentials file (rejects with CredentialsError naming it) before connecting.
+ */
+export function openSiteClient(opts: ZkCliOptions, root: string, site: string): Promise<SiteClient> {
   const logger: Logger = pino({ level: 'warn' }, pino.destination(2));
-  const session = new ZkSession(
-    { connect: opts.connect, sessionTimeoutMs: 10_000, nativeLogLevel: 0, ...(opts.credentialsFile ? { credentialsFile: opts.credentialsFile } : {}) },
+  return SiteClient.open(
+    {
+      connect: opts.connect,
+      root,
+      site,
+      sessionTimeoutMs: 10_000,
+      connectTimeoutMs: opts.connectTimeoutMs,
+      ...(opts.credentialsFile ? { credentialsFile: opts.credentialsFile } : {}),
+    },
     { logger, clock: systemClock },
   );
-  session.start();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`could not connect to ZooKeeper at ${opts.connect} within ${opts.connectTimeoutMs} ms`)),
-      opts.connectTimeoutMs,
-    );
-  });
-  try {
-    await Promise.race([session.whenConnected(), timeout]);
-  } catch (err) {
-    await session.close();
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-  return session;
 }
 
 /** Positive integer option, or a UsageError naming it. */

@@ -3,7 +3,7 @@
 // schema on its own, so that one broken device does not hide the problems of the others.
 import { checkDuplicateNames, checkPoint, checkPointSet, type Finding, type LocatedPoint } from './point-checks.js';
 import { DEFAULT_TIMEOUT_MS } from './resolve.js';
-import type { RawBus, RawDevice } from './schema.js';
+import { SUNSPEC_PROFILE, type RawBus, type RawDevice } from './schema.js';
 
 export interface Indexed<T> { index: number; value: T }
 
@@ -87,9 +87,11 @@ function checkDevices(view: SiteView): Finding[] {
       else units.set(key, device.id);
     }
 
-    if (device.profile !== undefined && !view.profileNames.includes(device.profile)) {
-      out.push({ path: [...path, 'profile'], message: `unknown profile '${device.profile}' (built-in: ${view.profileNames.join(', ')})` });
+    if (device.profile !== undefined && device.profile !== SUNSPEC_PROFILE && !view.profileNames.includes(device.profile)) {
+      const known = [...view.profileNames, SUNSPEC_PROFILE].join(', ');
+      out.push({ path: [...path, 'profile'], message: `unknown profile '${device.profile}' (built-in: ${known})` });
     }
+    out.push(...checkSunSpec(index, device));
     out.push(...checkDevicePoints(index, device, view.points.get(index)));
   }
   return out;
@@ -99,8 +101,26 @@ function checkDevicePoints(index: number, device: RawDevice, merged: LocatedPoin
   const own: LocatedPoint[] = (device.points ?? []).map((point, j) => ({ point, path: ['devices', index, 'points', j] }));
   const out = [...own.flatMap(checkPoint), ...checkDuplicateNames(own)];
   if (merged === undefined) return out; // its profile is unknown or broken; reported elsewhere
-  if (merged.length === 0) {
+  if (merged.length === 0 && device.profile !== SUNSPEC_PROFILE) {
     out.push({ path: ['devices', index, 'points'], message: 'required: a device needs a profile or points' });
   }
   return [...out, ...checkPointSet(merged, 'device')];
+}
+
+/** The `sunspec:` block: only with `profile: sunspec`, each required model listed once. */
+function checkSunSpec(index: number, device: RawDevice): Finding[] {
+  const block = device.sunspec;
+  if (block === undefined) return [];
+  const path = ['devices', index, 'sunspec'] as const;
+  if (device.profile !== SUNSPEC_PROFILE) {
+    return [{ path, message: `applies only to a device with profile: ${SUNSPEC_PROFILE}` }];
+  }
+  const out: Finding[] = [];
+  const seen = new Map<number, number>();
+  (block.models ?? []).forEach((model, i) => {
+    const first = seen.get(model);
+    if (first !== undefined) out.push({ path: [...path, 'models', i], message: `model ${model} is listed twice (also models[${first}])` });
+    else seen.set(model, i);
+  });
+  return out;
 }

@@ -8,8 +8,8 @@ import { issuesToProblems } from './issues.js';
 import { mergePoints } from './merge.js';
 import type { LocatedPoint } from './point-checks.js';
 import { defaultProfilesDir, profileNames, readProfile, type ProfileRead } from './profiles.js';
-import { agentIdFromHostname, DEFAULT_SESSION_TIMEOUT_MS, resolveBus, resolvePoint } from './resolve.js';
-import { busSchema, configSchema, deviceSchema, sessionTimeout, type RawConfig } from './schema.js';
+import { agentIdFromHostname, DEFAULT_SESSION_TIMEOUT_MS, resolveBus, resolvePoint, resolveSunSpec } from './resolve.js';
+import { busSchema, configSchema, deviceSchema, sessionTimeout, SUNSPEC_PROFILE, type RawConfig } from './schema.js';
 import { estimateSnapshotBytes, MAX_SNAPSHOT_BYTES } from './snapshot-size.js';
 import type { SiteConfig } from './types.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
@@ -73,7 +73,8 @@ function siteView(value: unknown, profilesDir: string, problems: ConfigProblem[]
   const points = new Map<number, LocatedPoint[]>();
   for (const { index, value: device } of devices) {
     let profile: ProfileRead | undefined;
-    if (device.profile !== undefined) {
+    // A SunSpec device has no profile file: its points are discovered, the config's are extras.
+    if (device.profile !== undefined && device.profile !== SUNSPEC_PROFILE) {
       if (!names.includes(device.profile)) continue; // reported by the cross-checks
       profile = profiles.get(device.profile);
       if (profile === undefined) {
@@ -144,6 +145,7 @@ function resolveConfig(raw: RawConfig, points: Map<number, LocatedPoint[]>, file
       ...(d.profile === undefined ? {} : { profile: d.profile }),
       pollIntervalMs: d.pollIntervalMs ?? 1000,
       points: (points.get(i) ?? []).map((lp) => resolvePoint(lp.point)),
+      ...(d.profile === SUNSPEC_PROFILE ? { sunspec: resolveSunSpec(d.sunspec) } : {}),
     })),
   };
 }

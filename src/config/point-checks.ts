@@ -2,7 +2,7 @@
 // writable points, …) and a set of points together (names, overlaps, scale-factor references).
 // Used for a profile on its own and for a device's points after its profile is merged in.
 import type { RawPoint } from './schema.js';
-import { pointRegisters } from './resolve.js';
+import { pointWidth } from './point-width.js';
 import type { KeyPath } from './yaml-source.js';
 
 export interface Finding { path: KeyPath; message: string }
@@ -58,7 +58,7 @@ export function checkPoint(lp: LocatedPoint): Finding[] {
   if (p.type === 'string' && p.length === undefined) add('length', 'required for type string');
   if (p.type !== 'string' && p.length !== undefined) add('length', 'applies only to type string');
 
-  const registers = pointRegisters(p);
+  const registers = pointWidth(p);
   if (p.address + registers - 1 > 65535) {
     add('address', `runs past address 65535 (${registers} registers from ${p.address})`);
   }
@@ -123,7 +123,7 @@ interface Span { lp: LocatedPoint; table: string; from: number; to: number }
 function checkOverlaps(points: readonly LocatedPoint[]): Finding[] {
   const spans: Span[] = points.map((lp) => {
     const from = lp.point.address;
-    return { lp, table: lp.point.table ?? 'holding', from, to: from + pointRegisters(lp.point) - 1 };
+    return { lp, table: lp.point.table ?? 'holding', from, to: from + pointWidth(lp.point) - 1 };
   });
   // Stable order so that the later point (by address, then by listing) is the one reported.
   spans.sort((a, b) => a.table.localeCompare(b.table) || a.from - b.from);

@@ -1,24 +1,13 @@
 // Defaults, filled in once the schema has accepted a value. Kept apart from the schema so that the
 // checks can still tell a key that was written from one that was left to its default.
-import type { BusConfig, PointConfig, PointType } from './types.js';
-import type { RawBus, RawPoint } from './schema.js';
+import type { BusConfig, PointConfig, SunSpecConfig } from './types.js';
+import type { RawBus, RawPoint, RawSunSpec } from './schema.js';
 
 export const DEFAULT_TIMEOUT_MS = 1000;
 export const DEFAULT_PAUSE_MS = { tcp: 0, rtu: 5 } as const;
 export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
-
-/** Registers a point occupies in a register table, or 1 (one bit) in a coil or discrete table. */
-export function pointRegisters(p: Pick<RawPoint, 'table' | 'type' | 'length'>): number {
-  const table = p.table ?? 'holding';
-  if (table === 'coil' || table === 'discrete') return 1;
-  return p.type === 'string' ? (p.length ?? 1) : TYPE_REGISTERS[p.type];
-}
-
-const TYPE_REGISTERS: Record<PointType, number> = {
-  int16: 1, uint16: 1, bool: 1, string: 1,
-  int32: 2, uint32: 2, float32: 2,
-  int64: 4, uint64: 4, float64: 4,
-};
+/** SunSpec revert timer default (CONTRACT.md section 7), s. */
+export const DEFAULT_SUNSPEC_REVERT_SECONDS = 60;
 
 export function resolvePoint(raw: RawPoint): PointConfig {
   const p: PointConfig = {
@@ -40,6 +29,16 @@ export function resolvePoint(raw: RawPoint): PointConfig {
   if (raw.min !== undefined) p.min = raw.min;
   if (raw.max !== undefined) p.max = raw.max;
   return p;
+}
+
+/** The `sunspec:` block of a `profile: sunspec` device, which may be left out entirely. */
+export function resolveSunSpec(raw: RawSunSpec | undefined): SunSpecConfig {
+  return {
+    baseAddress: raw?.baseAddress ?? 'auto',
+    index: raw?.index ?? 1,
+    models: raw?.models ?? [],
+    revertSeconds: raw?.revertSeconds ?? DEFAULT_SUNSPEC_REVERT_SECONDS,
+  };
 }
 
 export function resolveBus(raw: RawBus): BusConfig {

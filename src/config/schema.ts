@@ -98,6 +98,22 @@ export const busSchema = z.discriminatedUnion('type', [tcpBusSchema, rtuBusSchem
 });
 export type RawBus = z.infer<typeof busSchema>;
 
+/** The profile name of devices that describe themselves with SunSpec models (no file in profiles/). */
+export const SUNSPEC_PROFILE = 'sunspec';
+
+// SunSpec model ids are 1..65534 (0xFFFF is the end marker); a chain holds at most 255 devices here.
+const modelId = () => intIn(1, 65534);
+
+export const sunspecSchema = map({
+  // The "SunS" marker takes two registers, the first model header two more.
+  baseAddress: z.union([z.literal('auto'), intIn(0, 65532)], err('must be auto or an integer from 0 to 65532')).optional(),
+  index: intIn(1, 255).optional(),
+  models: list(modelId()).optional(),
+  // Model 123's revert timer is a uint16 of seconds.
+  revertSeconds: intIn(1, 65535).optional(),
+});
+export type RawSunSpec = z.infer<typeof sunspecSchema>;
+
 export const deviceSchema = map({
   id: id(),
   kind: oneOf(DEVICE_KINDS),
@@ -106,6 +122,7 @@ export const deviceSchema = map({
   profile: matching(PROFILE_NAME_RE, '[a-z0-9][a-z0-9-]{0,63}').optional(),
   pollIntervalMs: intIn(100, 86_400_000).optional(),
   points: list(pointSchema).optional(),
+  sunspec: sunspecSchema.optional(),
 });
 export type RawDevice = z.infer<typeof deviceSchema>;
 

@@ -13,12 +13,17 @@ const TIMESTAMP_CHARS = 26;       // "2026-11-25T10:00:00.950Z"
 const SEQ_CHARS = 16;             // Number.MAX_SAFE_INTEGER
 const SNAPSHOT_FRAME_CHARS = 110; // {"site":,"agentId":,"seq":,"publishedAt":,"leader":false,"devices":{}}
 const DEVICE_FRAME_CHARS = 70;    // "":{"kind":"","status":"pending","readAt":,"values":{},"error":}
+// A SunSpec device's points are found at run time. A large one (models 1, 103, 120, 121, 123, 124,
+// 160 with 4 modules, 701, 702, 704, 802 and the standard names) publishes about 380 values of
+// about 40 characters each: 16000 characters, allowing about 60 such devices on one site.
+const SUNSPEC_DEVICE_CHARS = 16_000;
 
 /** Upper estimate of the readings snapshot's JSON size in bytes, every point at its widest value. */
 export function estimateSnapshotBytes(cfg: Pick<SiteConfig, 'site' | 'agent' | 'devices'>): number {
   let bytes = SNAPSHOT_FRAME_CHARS + cfg.site.length + cfg.agent.id.length + SEQ_CHARS + TIMESTAMP_CHARS;
   for (const d of cfg.devices) {
     bytes += DEVICE_FRAME_CHARS + d.id.length + d.kind.length + TIMESTAMP_CHARS + ERROR_TEXT_CHARS;
+    if (d.sunspec !== undefined) bytes += SUNSPEC_DEVICE_CHARS;
     for (const p of d.points) bytes += p.name.length + 4 /* "": , */ + valueChars(p);
   }
   return bytes;

@@ -55,15 +55,30 @@ export interface RtuBusConfig extends BusCommon {
 
 export type BusConfig = TcpBusConfig | RtuBusConfig;
 
+/**
+ * `profile: sunspec` (CONTRACT.md section 6): the device describes itself with SunSpec models, found
+ * at run time by walking its model chain. Set on a device exactly when its profile is `sunspec`.
+ */
+export interface SunSpecConfig {
+  baseAddress: number | 'auto'; // address of the "SunS" marker; auto tries 40000, 0, 50000
+  index: number;         // which device of a daisy chain (the n-th model 1 block), 1-based; default 1
+  models: number[];      // models the device must have (a missing one makes the device `error`); default none
+  revertSeconds: number; // the device's revert timer for held setpoints (section 7), s; default 60
+}
+
 export interface DeviceConfig {
   id: string;
   kind: DeviceKind;
   bus: string;           // id of a bus in SiteConfig.buses
   unitId: number;        // 0..247; default 1
-  profile?: string;      // built-in profile name, already merged into points
+  profile?: string;      // built-in profile name, already merged into points; or `sunspec`
   pollIntervalMs: number; // default 1000, at least 100
-  /** The profile's points with the device's overrides applied (by name), then the device's extra points. */
+  /**
+   * The profile's points with the device's overrides applied (by name), then the device's extra
+   * points. For a SunSpec device only the config's own points: the rest is discovered.
+   */
   points: PointConfig[];
+  sunspec?: SunSpecConfig;
 }
 
 export interface ZookeeperConfig {

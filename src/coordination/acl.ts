@@ -42,6 +42,18 @@ export function siteAcls(digestId: string | null, commandIssuers: readonly strin
   return { site, commands, parents };
 }
 
+/**
+ * The ACL of a command node created by our operator client (`gridkeeper command`). The library
+ * creates it world-writable; until it is closed anyone could rewrite the command before the holder
+ * reads it, which the holder catches by the node's data version (command-queue.ts). Closed: readable
+ * by all (the agents read it, and delete it through the ACL of commands/, not of the node), changed
+ * by nobody but the issuer's own identity, if it has one.
+ */
+export function commandNodeAcl(issuerDigestId: string | null): ZkAcl[] {
+  const readers: ZkAcl = { scheme: 'world', id: 'anyone', perms: ZK_PERM.READ };
+  return issuerDigestId === null ? [readers] : [{ scheme: 'digest', id: issuerDigestId, perms: ZK_PERM.ALL }, readers];
+}
+
 /** `digest:user:hash` => {scheme: digest, id: user:hash}; `world:anyone`; `ip:10.0.0.0/8`. */
 export function parseAclId(text: string): Omit<ZkAcl, 'perms'> {
   const colon = text.indexOf(':');

@@ -10,7 +10,8 @@
 // A cheap exists() on our lock node every T/6 renews the lease (and re-verifies the node).
 //
 // Timing proof (T = the NEGOTIATED session timeout; W = maxWriteMs, the longest a write may take
-// once guard() said yes = the bus timeoutMs; config checks enforce W <= T_requested/4):
+// once guard() said yes = the largest bus timeoutMs, handed in by the agent; config checks enforce
+// W <= T_requested/4):
 //  - The server received our acknowledged request at some real time >= t_send, so it expires the
 //    session no earlier than t_send + T (ZooKeeper rounds expiry up to its tick, never down).
 //  - Another agent's lock node can become lowest only after ours is deleted, i.e. after that expiry
@@ -29,14 +30,14 @@
 // on a timeout, which stops unsent data but not bytes already in the gateway.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import { GridkeeperError } from '../errors.js';
 import type { ZkSession } from './session.js';
 import type { LockHold, SiteLock } from './site-lock.js';
 
 export interface ActuationGateOptions {
-  /** Longest a device write may take after guard() (the bus timeoutMs). Default: requested timeout / 4. */
-  maxWriteMs?: number;
+  /** W: the longest a device write may take after guard() said yes (the largest bus timeoutMs). */
+  maxWriteMs: number;
 }
 
 /** fence() while not holding the lock. */
@@ -140,7 +141,7 @@ export class ActuationGate extends EventEmitter<{ open: []; closed: [reason: str
   /** The lease length L for the negotiated timeout (see the proof above). */
   leaseMs(): number {
     const timeoutMs = this.deps.session.negotiatedTimeoutMs;
-    const maxWriteMs = this.opts.maxWriteMs ?? this.deps.session.requestedTimeoutMs / 4;
+    const maxWriteMs = this.opts.maxWriteMs;
     const leaseMs = Math.min(timeoutMs / 2, (3 * timeoutMs) / 4 - maxWriteMs);
     if (leaseMs < timeoutMs / 2 && this.warnedLeaseMs !== leaseMs) {
       this.warnedLeaseMs = leaseMs;

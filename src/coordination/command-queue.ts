@@ -20,17 +20,16 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { ActuationGate } from './actuation-gate.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import { parseCommand, type CommandHandler, type CommandStatus, type ResultDocument } from './command.js';
 import { isZkError } from './errors.js';
-import { sortBySequence, type SitePaths } from './paths.js';
+import { COMMAND_PREFIX, sortBySequence, type SitePaths } from './paths.js';
 import type { ServerClock } from './server-clock.js';
 import type { ZkSession } from './session.js';
 import type { SiteLock } from './site-lock.js';
 import { withTimeout } from './timeout.js';
 import type { ZkAcl } from './zk-client.js';
 
-const CMD_PREFIX = 'cmd-';
 /** A clock sample older than this is refreshed by a probe write before judging expiry. */
 const MAX_CLOCK_SAMPLE_AGE_MS = 10 * 60_000;
 
@@ -136,7 +135,7 @@ export class CommandQueue extends EventEmitter<{ result: [name: string, result: 
       this.wake = false;
       let names: { name: string; seq: number }[];
       try {
-        names = sortBySequence(await this.deps.session.getChildren(this.opts.paths.commands, this.poke), CMD_PREFIX);
+        names = sortBySequence(await this.deps.session.getChildren(this.opts.paths.commands, this.poke), COMMAND_PREFIX);
       } catch (err) {
         this.log.debug({ err }, 'listing commands failed');
         await this.sleepUntilWoken(1000);
@@ -172,7 +171,7 @@ export class CommandQueue extends EventEmitter<{ result: [name: string, result: 
       await this.deleteCommand(cmdPath);
       return 'done';
     }
-    let got: { data: Buffer; stat: { ctimeMs: number } };
+    let got: { data: Buffer; stat: { ctimeMs: number; version: number } };
     try {
       got = await session.get(cmdPath);
     } catch (err) {
@@ -181,6 +180,13 @@ export class CommandQueue extends EventEmitter<{ result: [name: string, result: 
     }
     const startedAt = this.isoNow();
     const parsed = parseCommand(got.data);
+    if (got.stat.version !== 0) {
+      // Commands are created with an open ACL by most clients (and by every client until its
+      // setAcl lands): whoever changed it since is not known to be the issuer. What the issuer
+      // created is gone, so nothing is applied.
+      const error = `rejected: the command was modified after it was created (data version ${got.stat.version}, expected 0); not applied`;
+      return this.finish(name, { command: parsed.raw, status: 'rejected', error, startedAt });
+    }
     if (!parsed.ok) return this.finish(name, { command: parsed.raw, status: 'rejected', error: parsed.reason, startedAt });
     const { command, raw } = parsed;
     let reason: string | null;
@@ -291,7 +297,7 @@ export class CommandQueue extends EventEmitter<{ result: [name: string, result: 
   private async prune(): Promise<void> {
     this.resultsSincePrune = 0;
     try {
-      const results = sortBySequence(await this.deps.session.getChildren(this.opts.paths.results), CMD_PREFIX);
+      const results = sortBySequence(await this.deps.session.getChildren(this.opts.paths.results), COMMAND_PREFIX);
       const excess = results.length - this.opts.resultsKept;
       for (const { name } of results.slice(0, Math.max(0, excess))) {
         if (!this.active()) return;

@@ -11,7 +11,7 @@
 //  - every create/setData answer carries the server's time of the write: fed to the ServerClock.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import { DuplicateAgentError, isZkError, ZnodeTooLargeError } from './errors.js';
 import type { ServerClock } from './server-clock.js';
 import type { SessionState, ZkSession } from './session.js';

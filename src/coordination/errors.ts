@@ -157,3 +157,29 @@ export class CoordinationTimeoutError extends GridkeeperError {
     this.timeoutMs = timeoutMs;
   }
 }
+
+/** No ZooKeeper session within the time a one-shot tool waits (`gridkeeper status`, `command`). */
+export class ConnectTimeoutError extends GridkeeperError {
+  readonly code = 'CONNECT_TIMEOUT';
+  readonly retryable = true;
+  readonly connect: string;
+  readonly timeoutMs: number;
+
+  constructor(connect: string, timeoutMs: number) {
+    super(`could not connect to ZooKeeper at ${connect} within ${timeoutMs} ms`);
+    this.connect = connect;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A znode of the site tree holds something other than the document CONTRACT.md section 3 gives it. */
+export class InvalidDocumentError extends GridkeeperError {
+  readonly code = 'INVALID_DOCUMENT';
+  readonly retryable = false;
+  readonly path: string;
+
+  constructor(path: string, reason: string) {
+    super(`${path} is not a valid document: ${reason}`);
+    this.path = path;
+  }
+}

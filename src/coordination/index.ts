@@ -1,5 +1,11 @@
 // Coordination: everything ZooKeeper. Knows nothing of Modbus; the agent hands in a CommandHandler.
-export { SiteCoordinator, type SiteCoordinatorDeps, type SiteCoordinatorEvents, type SiteCoordinatorOptions } from './site-coordinator.js';
+export {
+  SiteCoordinator,
+  type SiteCoordinatorDeps,
+  type SiteCoordinatorEvents,
+  type SiteCoordinatorOptions,
+  type SiteCoordinatorSettings,
+} from './site-coordinator.js';
 export { ZkSession, type SessionState, type ZkSessionOptions, type ZkSessionEvents } from './session.js';
 export { EphemeralNode, ZNODE_MAX_BYTES, type EphemeralNodeOptions } from './ephemeral-node.js';
 export { SiteLock, type LockHold, type SiteLockOptions } from './site-lock.js';
@@ -13,13 +19,17 @@ export {
   type CommandStatus,
   type ResultDocument,
 } from './command.js';
-export { SitePaths, sequenceOf, sortBySequence } from './paths.js';
+export { SitePaths, sequenceOf, sortBySequence, nodeName, lockName, DEFAULT_ROOT, COMMAND_PREFIX, LOCK_PREFIX } from './paths.js';
+export { SiteClient, type SiteClientOptions, type LockQueueEntry, type PendingCommand } from './site-client.js';
+export { readSiteView, type SiteView, type AgentView, type DeviceView } from './site-view.js';
+export { connectSession, type ConnectOptions } from './connect.js';
+export { parseObject, objectOrText, parseResult, type ParsedResult } from './documents.js';
 export { siteAcls, parseAclId, type SiteAcls } from './acl.js';
 export { readCredentialsFile, digestAclId, type DigestCredentials } from './credentials.js';
 export { ensurePath, ensureNode, ensureSiteTree } from './tree.js';
 export { ServerClock } from './server-clock.js';
 export { StallDetector } from './stall-detector.js';
-export { systemClock, type Clock } from './clock.js';
+export { systemClock, type Clock } from '../clock.js';
 export { ZK_PERM, formatSessionId, type ZkAcl, type ZkStat, type CreateMode } from './zk-client.js';
 export {
   ZkError,
@@ -28,5 +38,7 @@ export {
   DuplicateAgentError,
   ZnodeTooLargeError,
   CoordinationTimeoutError,
+  ConnectTimeoutError,
+  InvalidDocumentError,
   type ZkErrorCode,
 } from './errors.js';

@@ -4,8 +4,16 @@
 //   lock/<anything>lock-<10 d>  ephemeral sequential, the site lock
 //   commands/cmd-<10 digits>    persistent sequential, submitted commands
 //   results/cmd-<10 digits>     persistent, one result per command
+// The node-name prefixes live here and nowhere else.
 
 const SEQUENCE_DIGITS = 10;
+
+/** `zookeeper.root` when a config or a command line names none. */
+export const DEFAULT_ROOT = '/gridkeeper';
+/** Name of a command znode, and of its result: `cmd-` and the 10 digits ZooKeeper appends. */
+export const COMMAND_PREFIX = 'cmd-';
+/** Mark before the 10 digits of a lock znode: `<anything>lock-0000000007`. */
+export const LOCK_PREFIX = 'lock-';
 
 export class SitePaths {
   readonly root: string;
@@ -44,6 +52,11 @@ export class SitePaths {
     return join(this.commands, name);
   }
 
+  /** What to create, persistent sequential, to submit a command: ZooKeeper appends the 10 digits. */
+  newCommand(): string {
+    return join(this.commands, COMMAND_PREFIX);
+  }
+
   /** results/cmd-N for commands/cmd-N (same name). */
   result(commandName: string): string {
     return join(this.results, commandName);
@@ -53,6 +66,17 @@ export class SitePaths {
   siteNodes(): string[] {
     return [this.site, this.agents, this.readings, this.lock, this.commands, this.results];
   }
+}
+
+/** The last part of a path: the name of the node a sequential create made. */
+export function nodeName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** `<uuid>-lock-0000000007` => `lock-0000000007`: the part of a lock node the contract names. */
+export function lockName(child: string): string {
+  const at = child.lastIndexOf(LOCK_PREFIX);
+  return at < 0 ? child : child.slice(at);
 }
 
 /** `/a/b` + `c` = `/a/b/c`; the root `/` joins as `/c`. */

@@ -5,7 +5,7 @@
 // send and our receive: that pins the offset between the server clock and our MONOTONIC clock to
 // within half the round trip. Monotonic rather than Date.now(): the offset then survives NTP jumps.
 // Of the samples of the last `windowMs` the one with the shortest round trip wins.
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 
 interface Sample {
   atMonoMs: number;

@@ -9,14 +9,16 @@
 // `connected` is followed by `session(sessionId)`, the cue to re-create ephemeral nodes. When the
 // server is unreachable the client keeps retrying on its own, forever; when a client cannot even be
 // made (e.g. an unresolvable host name) or keeps losing its session, new ones follow with backoff.
-// Nothing here throws for an unreachable server; start() throws only for unusable credentials.
+// Nothing here throws for an unreachable server. Digest credentials come in already read (the
+// caller reads the file once: credentials.ts).
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Clock } from './clock.js';
-import { readCredentialsFile, type DigestCredentials } from './credentials.js';
+import { Backoff } from '../backoff.js';
+import type { Clock } from '../clock.js';
+import { digestAclId, type DigestCredentials } from './credentials.js';
 import { ZK_RC, ZkError } from './errors.js';
 import { StallDetector } from './stall-detector.js';
-import { ZkClient, type CreateMode, type WatchCallback, type ZkAcl, type ZkStat } from './zk-client.js';
+import { ZK_STATE, ZkClient, type CreateMode, type WatchCallback, type ZkAcl, type ZkStat } from './zk-client.js';
 
 /** Period of the native link-state poll, ms (a backstop: requests check it right away). */
 const LINK_CHECK_MS = 20;
@@ -27,11 +29,11 @@ export interface ZkSessionOptions {
   connect: string;
   /** Requested; the server may grant less (see negotiatedTimeoutMs). */
   sessionTimeoutMs: number;
-  /** One line `user:password`, mode 0600 (zookeeper.auth.credentialsFile). */
-  credentialsFile?: string;
+  /** Digest credentials, sent before any other request of each client (readCredentialsFile). */
+  credentials?: DigestCredentials;
   /** An event-loop stall longer than this fraction of the negotiated timeout suspends the session. Default 1/4. */
   stallFraction?: number;
-  /** Delay before a new client after failures: doubles from initialMs up to maxMs. Default 250..10000. */
+  /** Delay before a new client after failures: doubles from initialMs up to maxMs, with jitter (backoff.ts). Default 250..10000. */
   backoff?: { initialMs: number; maxMs: number };
   /** Default 100000 (the library's default of 10 can close a healthy session, see zk-client.ts). */
   responseCounterLimit?: number;
@@ -48,7 +50,8 @@ export interface ZkSessionEvents {
 export class ZkSession extends EventEmitter<ZkSessionEvents> {
   private readonly log: Logger;
   private readonly stall: StallDetector;
-  private credentials: DigestCredentials | null = null;
+  /** Counts clients that failed in a row; reset by an established session. */
+  private readonly backoff: Backoff;
   private client: ZkClient | null = null;
   private stateValue: SessionState = 'connecting';
   private started = false;
@@ -58,7 +61,6 @@ export class ZkSession extends EventEmitter<ZkSessionEvents> {
   /** Session id announced with `session` for the current client. */
   private announcedSessionId: string | null = null;
   private authPending: Promise<boolean> | null = null;
-  private failures = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   /** Polls the client's native state: the library can drop a link without an event (zk-client.ts). */
   private linkTimer: NodeJS.Timeout | null = null;
@@ -74,7 +76,14 @@ export class ZkSession extends EventEmitter<ZkSessionEvents> {
     this.log = deps.logger.child({ component: 'zk-session' });
     this.stall = new StallDetector({ thresholdMs: this.stallThresholdMs(opts.sessionTimeoutMs) }, { clock: deps.clock });
     this.stall.on('stall', (ms) => this.onStall(ms));
+    this.backoff = new Backoff(opts.backoff ?? { initialMs: 250, maxMs: 10_000 });
   }
+
+  /** `user:base64hash` of this session's digest credentials (what ACLs name), or null without any. */
+  get digestId(): string | null {
+    return this.opts.credentials ? digestAclId(this.opts.credentials) : null;
+  }
+
 
   get state(): SessionState {
     return this.stateValue;
@@ -103,10 +112,9 @@ export class ZkSession extends EventEmitter<ZkSessionEvents> {
     return this.stall;
   }
 
-  /** Reads the credentials (throws CredentialsError) and starts connecting; never waits for the server. */
+  /** Starts connecting; never waits for the server. */
   start(): void {
     if (this.started) return;
-    if (this.opts.credentialsFile !== undefined) this.credentials = readCredentialsFile(this.opts.credentialsFile);
     this.started = true;
     this.stall.start();
     this.linkTimer = setInterval(() => this.client?.checkLink(), LINK_CHECK_MS);
@@ -225,13 +233,12 @@ export class ZkSession extends EventEmitter<ZkSessionEvents> {
       this.log.warn({ connect: this.opts.connect }, 'ZooKeeper client could not start (does the host name resolve?); retrying');
       this.client = null;
       client.close();
-      this.failures++;
-      this.scheduleReconnect();
+      this.scheduleReconnect(this.backoff.next());
       return;
     }
     // Digest auth goes out before any other request: the library sends it right after the
     // connect handshake (and again after every reconnect), ahead of anything queued later.
-    const creds = this.credentials;
+    const creds = this.opts.credentials;
     if (creds) {
       this.authPending = client.addAuth('digest', `${creds.user}:${creds.password}`).then(
         () => true,
@@ -279,7 +286,7 @@ export class ZkSession extends EventEmitter<ZkSessionEvents> {
       this.confirmAfterStall(client);
       return;
     }
-    this.failures = 0;
+    this.backoff.reset();
     const isNew = this.announcedSessionId !== sessionId;
     this.announcedSessionId = sessionId;
     if (isNew) {
@@ -304,20 +311,22 @@ export class ZkSession extends EventEmitter<ZkSessionEvents> {
     this.client = null;
     this.linkUp = false;
     this.linkEpoch++;
-    const reason = code === -112 ? 'session expired' : code === -113 ? 'authentication failed' : `client closed (code ${code})`;
+    const authFailed = code === ZK_STATE.AUTH_FAILED;
+    const reason = code === ZK_STATE.EXPIRED_SESSION ? 'session expired' : authFailed ? 'authentication failed' : `client closed (code ${code})`;
     const hadSession = this.announcedSessionId !== null;
     this.log.warn({ sessionId: this.announcedSessionId, code }, `ZooKeeper session lost: ${reason}`);
     this.setState('lost');
     // A session that lived is replaced at once; a client that never got one backs off.
-    this.failures = hadSession && code !== -113 ? 0 : this.failures + 1;
-    this.scheduleReconnect();
+    if (hadSession && !authFailed) {
+      this.backoff.reset();
+      this.scheduleReconnect(0);
+    } else {
+      this.scheduleReconnect(this.backoff.next());
+    }
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(delayMs: number): void {
     if (this.closing || this.reconnectTimer) return;
-    const backoff = this.opts.backoff ?? { initialMs: 250, maxMs: 10_000 };
-    const delayMs =
-      this.failures === 0 ? 0 : Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(this.failures - 1, 20)) * (0.75 + Math.random() / 2);
     this.reconnectTimer = setTimeout(() => this.openClient(), delayMs);
   }
 

@@ -1,4 +1,4 @@
-// SiteCoordinator: what the agent uses of ZooKeeper, wired from a SiteConfig.
+// SiteCoordinator: what the agent uses of ZooKeeper, wired from the settings the agent hands in.
 //   session -> site tree (ACLs) -> agents/<id> (waits out a lingering node of our previous process)
 //           -> readings/<id> -> site lock -> actuation gate -> command queue
 // start() never waits for ZooKeeper (it may be down; the session retries forever); `ready()` resolves
@@ -7,13 +7,12 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import type { Logger } from 'pino';
-import type { SiteConfig } from '../config/types.js';
 import { siteAcls, type SiteAcls } from './acl.js';
 import { ActuationGate } from './actuation-gate.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { CommandHandler, CommandStatus, ResultDocument } from './command.js';
 import { CommandQueue } from './command-queue.js';
-import { digestAclId, readCredentialsFile } from './credentials.js';
+import { digestAclId, type DigestCredentials } from './credentials.js';
 import { EphemeralNode } from './ephemeral-node.js';
 import { DuplicateAgentError, ZK_RC, ZkError } from './errors.js';
 import { SitePaths } from './paths.js';
@@ -22,6 +21,33 @@ import { ZkSession, type SessionState, type ZkSessionOptions } from './session.j
 import { SiteLock } from './site-lock.js';
 import { sleep } from './timeout.js';
 import { ensureSiteTree } from './tree.js';
+
+/** What coordination needs to know of the site, as plain values (the agent builds them from its config). */
+export interface SiteCoordinatorSettings {
+  site: string;
+  agentId: string;
+  /** ZooKeeper connect string, `host:port,...` (a chroot suffix allowed). */
+  connect: string;
+  /** Root of gridkeeper's tree, e.g. `/gridkeeper`. */
+  root: string;
+  /** Requested; the server may grant less (the gate then works with what it granted). */
+  sessionTimeoutMs: number;
+  /** The agents' digest credentials, already read (readCredentialsFile); null: no auth, open ACLs. */
+  credentials: DigestCredentials | null;
+  /** ACL ids (`scheme:id`) allowed to create commands (see acl.ts); used only with credentials. */
+  commandIssuers: readonly string[];
+  /** At most one write of our agent and readings nodes per interval. */
+  publishIntervalMs: number;
+  /** TTL of a command that carries none, by ZooKeeper's clock. */
+  commandTtlMs: number;
+  /** Results kept under results/; older ones are pruned. */
+  resultsKept: number;
+  /**
+   * W of the actuation gate's timing rule (actuation-gate.ts): the longest a device write may take
+   * once guard() said yes, i.e. the largest bus timeoutMs. Config checks keep it <= sessionTimeoutMs / 4.
+   */
+  maxWriteMs: number;
+}
 
 export interface SiteCoordinatorDeps {
   logger: Logger;
@@ -34,12 +60,8 @@ export interface SiteCoordinatorDeps {
 }
 
 export interface SiteCoordinatorOptions {
-  /** ACL ids (`scheme:id`) allowed to create commands (see acl.ts); default zookeeper.auth.commandIssuers. */
-  commandIssuers?: string[];
-  /** Longest device write after guard(), ms. Default: the largest bus timeoutMs of the config. */
-  maxWriteMs?: number;
   /** Passed to the session (backoff, stall fraction, native log level...). */
-  session?: Partial<Omit<ZkSessionOptions, 'connect' | 'sessionTimeoutMs' | 'credentialsFile'>>;
+  session?: Partial<Omit<ZkSessionOptions, 'connect' | 'sessionTimeoutMs' | 'credentials'>>;
 }
 
 export interface SiteCoordinatorEvents {
@@ -74,21 +96,19 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
   private readonly readyPromise: Promise<void>;
 
   constructor(
-    private readonly config: SiteConfig,
+    private readonly settings: SiteCoordinatorSettings,
     private readonly deps: SiteCoordinatorDeps,
     opts: SiteCoordinatorOptions = {},
   ) {
     super();
     this.clock = deps.clock ?? systemClock;
-    this.log = deps.logger.child({ site: config.site, agentId: config.agent.id });
-    this.paths = new SitePaths(config.zookeeper.root, config.site);
-    const credentialsFile = config.zookeeper.auth?.credentialsFile;
-    // Read here too (the session reads it again at start): the ACLs need the digest id.
-    const issuers = opts.commandIssuers ?? config.zookeeper.auth?.commandIssuers ?? [];
-    this.acls = credentialsFile === undefined ? null : siteAcls(digestAclId(readCredentialsFile(credentialsFile)), issuers);
+    this.log = deps.logger.child({ site: settings.site, agentId: settings.agentId });
+    this.paths = new SitePaths(settings.root, settings.site);
+    const credentials = settings.credentials;
+    this.acls = credentials === null ? null : siteAcls(digestAclId(credentials), settings.commandIssuers);
     this.startedAt = new Date(this.clock.nowMs()).toISOString();
     this.readings = Buffer.from(
-      JSON.stringify({ site: config.site, agentId: config.agent.id, seq: 0, publishedAt: this.startedAt, leader: false, devices: {} }),
+      JSON.stringify({ site: settings.site, agentId: settings.agentId, seq: 0, publishedAt: this.startedAt, leader: false, devices: {} }),
     );
     this.readyPromise = new Promise<void>((resolve, reject) => {
       this.readyResolve = resolve;
@@ -101,9 +121,9 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
     this.session = new ZkSession(
       {
         ...opts.session,
-        connect: config.zookeeper.connect,
-        sessionTimeoutMs: config.zookeeper.sessionTimeoutMs,
-        ...(credentialsFile === undefined ? {} : { credentialsFile }),
+        connect: settings.connect,
+        sessionTimeoutMs: settings.sessionTimeoutMs,
+        ...(credentials === null ? {} : { credentials }),
       },
       { logger, clock },
     );
@@ -111,27 +131,25 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
     const session = this.session;
     this.agentNode = new EphemeralNode(
       {
-        path: this.paths.agent(config.agent.id),
+        path: this.paths.agent(settings.agentId),
         render: () => this.agentDocument(),
-        minIntervalMs: config.publish.intervalMs,
+        minIntervalMs: settings.publishIntervalMs,
         acl: this.acls?.site ?? null,
       },
       { session, logger, clock, serverClock: this.serverClock },
     );
     this.readingsNode = new EphemeralNode(
-      { path: this.paths.reading(config.agent.id), render: () => this.readings, minIntervalMs: config.publish.intervalMs, acl: this.acls?.site ?? null },
+      { path: this.paths.reading(settings.agentId), render: () => this.readings, minIntervalMs: settings.publishIntervalMs, acl: this.acls?.site ?? null },
       { session, logger, clock, serverClock: this.serverClock },
     );
-    this.lock = new SiteLock({ paths: this.paths, agentId: config.agent.id, acl: this.acls?.site ?? null }, { session, logger, clock });
-    const busMaxMs = Math.max(0, ...config.buses.map((b) => b.timeoutMs));
-    const maxWriteMs = opts.maxWriteMs ?? (busMaxMs > 0 ? busMaxMs : undefined);
-    this.gate = new ActuationGate(maxWriteMs === undefined ? {} : { maxWriteMs }, { session, lock: this.lock, logger, clock });
+    this.lock = new SiteLock({ paths: this.paths, agentId: settings.agentId, acl: this.acls?.site ?? null }, { session, logger, clock });
+    this.gate = new ActuationGate({ maxWriteMs: settings.maxWriteMs }, { session, lock: this.lock, logger, clock });
     this.queue = new CommandQueue(
       {
         paths: this.paths,
-        agentId: config.agent.id,
-        defaultTtlMs: config.control.commandTtlMs,
-        resultsKept: config.control.resultsKept,
+        agentId: settings.agentId,
+        defaultTtlMs: settings.commandTtlMs,
+        resultsKept: settings.resultsKept,
         resultAcl: this.acls?.site ?? null,
         closeWaitMs: 2500,
       },
@@ -186,7 +204,7 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
     return this.queue.counts();
   }
 
-  /** Starts connecting (throws CredentialsError for an unusable credentials file); never waits for ZooKeeper. */
+  /** Starts connecting; never waits for ZooKeeper. */
   start(): void {
     if (this.started) return;
     this.started = true;
@@ -275,8 +293,8 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
     const hold = this.lock.hold;
     return Buffer.from(
       JSON.stringify({
-        agentId: this.config.agent.id,
-        site: this.config.site,
+        agentId: this.settings.agentId,
+        site: this.settings.site,
         host: this.deps.host ?? os.hostname(),
         pid: this.deps.pid ?? process.pid,
         version: this.deps.version,

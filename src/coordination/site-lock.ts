@@ -15,15 +15,13 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import { isZkError } from './errors.js';
-import { sortBySequence, type SitePaths } from './paths.js';
+import { LOCK_PREFIX, lockName, nodeName, sortBySequence, type SitePaths } from './paths.js';
 import type { SessionState, ZkSession } from './session.js';
 import { SerialRunner } from './serial-runner.js';
 import { withTimeout } from './timeout.js';
 import type { WatchEventType, ZkAcl } from './zk-client.js';
-
-const LOCK_MARK = 'lock-';
 
 export interface LockHold {
   /** Child name, `<uuid>-lock-0000000007`. */
@@ -195,7 +193,7 @@ export class SiteLock extends EventEmitter<SiteLockEvents> {
     const session = this.deps.session;
     const { paths } = this.opts;
     if (this.attempt?.sessionId !== sessionId) {
-      this.attempt = { prefix: `${randomUUID()}-${LOCK_MARK}`, sessionId, createdMaybe: false };
+      this.attempt = { prefix: `${randomUUID()}-${LOCK_PREFIX}`, sessionId, createdMaybe: false };
     }
     const attempt = this.attempt;
     if (attempt.createdMaybe) {
@@ -215,14 +213,14 @@ export class SiteLock extends EventEmitter<SiteLockEvents> {
     const data = Buffer.from(JSON.stringify({ agentId: this.opts.agentId }));
     const created = await session.create(paths.lockNode(attempt.prefix), data, 'ephemeral_sequential');
     attempt.createdMaybe = false;
-    const name = created.slice(created.lastIndexOf('/') + 1);
+    const name = nodeName(created);
     this.log.info({ node: name, sessionId }, 'lock node created; queued for the site lock');
     return { name, path: paths.lockNode(name), sessionId, aclSet: false };
   }
 
   private async evaluate(node: OwnNode, sessionId: string): Promise<void> {
     const session = this.deps.session;
-    const children = sortBySequence(await session.getChildren(this.opts.paths.lock), LOCK_MARK);
+    const children = sortBySequence(await session.getChildren(this.opts.paths.lock), LOCK_PREFIX);
     const index = children.findIndex((c) => c.name === node.name);
     if (index < 0) {
       this.log.warn({ node: node.name }, 'our lock node is gone; queueing again');
@@ -258,8 +256,7 @@ export class SiteLock extends EventEmitter<SiteLockEvents> {
       }
       return;
     }
-    const lockName = node.name.slice(node.name.lastIndexOf(LOCK_MARK));
-    const hold: LockHold = { name: node.name, lockName, path: node.path, token: String(stat.czxid), sessionId };
+    const hold: LockHold = { name: node.name, lockName: lockName(node.name), path: node.path, token: String(stat.czxid), sessionId };
     if (this.holdValue?.name === hold.name && this.holdValue.sessionId === sessionId) return;
     this.holdValue = hold;
     this.log.info({ node: hold.name, token: hold.token, sessionId }, 'site lock acquired: leader');

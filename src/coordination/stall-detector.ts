@@ -6,7 +6,7 @@
 // right after a stall (before the late timer had its turn) still sees it. (The event-loop lag
 // histogram for operators is prom-client's, in the agent's metrics.)
 import { EventEmitter } from 'node:events';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 
 export interface StallDetectorOptions {
   /** A loop blocked longer than this is a stall. */

@@ -3,9 +3,10 @@
 // Stat objects into plain numbers. Facts about the package this relies on (checked in its source,
 // lib/zookeeper.js and src/node-zk.cpp, version 7.3):
 //  - events: 'connect' (session established or re-established), 'connecting' (the link was lost;
-//    also fired while retrying), 'close' with a code: 0 after close(), -112 session expired,
-//    -113 auth failed. A closed instance must never be used again (the native side may crash), so
-//    every method checks `closed` first and fails with CLOSING without touching it.
+//    also fired while retrying), 'close' with a code: 0 after close(), else the session state that
+//    ended it (ZK_STATE.EXPIRED_SESSION, ZK_STATE.AUTH_FAILED). A closed instance must never be used
+//    again (the native side may crash), so every method checks `closed` first and fails with
+//    CLOSING without touching it.
 //  - a_* methods return a synchronous rc; when it is not 0 the callback is never called.
 //  - `init` failing (e.g. a host name that does not resolve) does not throw: `timeout` then reads -1.
 //  - Stat: czxid/mzxid are Numbers (exact below 2^53), ctime/mtime are Dates, ephemeralOwner is the
@@ -17,7 +18,7 @@
 //  - zookeeper_process() returning "nothing" `response_counter_limit` times in a row (default 10)
 //    makes it close the session as expired; a large getChildren answer alone can reach ~80.
 //  - a request issued on a connection the peer has just closed fails to send, and the C library
-//    (nonblocking_send) then drops the socket and sets its state to NOTCONNECTED (999) WITHOUT a
+//    (nonblocking_send) then drops the socket and sets its state to NOTCONNECTED WITHOUT a
 //    'connecting' event; requests in flight only fail at the next connection attempt. Seen in tests:
 //    most link cuts under load went unreported. So after every request, and on checkLink(), the
 //    native state is read and a state other than connected is reported as a lost link.
@@ -65,23 +66,45 @@ export interface ZkClientOptions {
 export interface ZkClientHandlers {
   onConnect(): void;
   onConnecting(): void;
-  /** The instance is closed (by us: code 0, or by the library: -112 expired, -113 auth failed). */
+  /** The instance is closed: by us (CLOSED_BY_CLIENT), or by the library with the state that ended it (ZK_STATE). */
   onClose(code: number): void;
 }
 
+const ZOO = ZooKeeper.constants;
+
+/**
+ * Session states of the C client (zookeeper.h, ZOO_*_STATE): what `state` reads, and the code of a
+ * `close` the library makes. READONLY and NOTCONNECTED are not exported by the package.
+ */
+export const ZK_STATE = {
+  EXPIRED_SESSION: ZOO.ZOO_EXPIRED_SESSION_STATE,
+  AUTH_FAILED: ZOO.ZOO_AUTH_FAILED_STATE,
+  CONNECTING: ZOO.ZOO_CONNECTING_STATE,
+  ASSOCIATING: ZOO.ZOO_ASSOCIATING_STATE,
+  CONNECTED: ZOO.ZOO_CONNECTED_STATE,
+  READONLY: 5,
+  NOTCONNECTED: 999,
+} as const;
+
+/** The code of the `close` that follows our own close(). */
+export const CLOSED_BY_CLIENT = 0;
+
+/** States in which requests go out: connected, also to a read-only server. */
+const CONNECTED_STATES: ReadonlySet<number> = new Set([ZK_STATE.CONNECTED, ZK_STATE.READONLY]);
+
 const CREATE_FLAGS: Record<CreateMode, number> = {
-  persistent: 0,
-  ephemeral: 1,
-  persistent_sequential: 2,
-  ephemeral_sequential: 3,
+  persistent: ZOO.ZOO_PERSISTENT,
+  ephemeral: ZOO.ZOO_EPHEMERAL,
+  persistent_sequential: ZOO.ZOO_PERSISTENT_SEQUENTIAL,
+  ephemeral_sequential: ZOO.ZOO_EPHEMERAL_SEQUENTIAL,
 };
 
 const EVENT_TYPES: Readonly<Record<number, WatchEventType>> = {
-  1: 'created',
-  2: 'deleted',
-  3: 'changed',
-  4: 'child',
-  [-2]: 'notwatching',
+  [ZOO.ZOO_CREATED_EVENT]: 'created',
+  [ZOO.ZOO_DELETED_EVENT]: 'deleted',
+  [ZOO.ZOO_CHANGED_EVENT]: 'changed',
+  [ZOO.ZOO_CHILD_EVENT]: 'child',
+  [ZOO.ZOO_NOTWATCHING_EVENT]: 'notwatching',
 };
 
 /** Formats a session id the way operators see it in zkCli: `0x` and lower-case hex. */
@@ -91,9 +114,6 @@ export function formatSessionId(hex: string): string {
 }
 
 type RcCallback = (rc: number, error: unknown, ...rest: unknown[]) => void;
-
-/** zookeeper.h: ZOO_CONNECTED_STATE and ZOO_READONLY_STATE. */
-const CONNECTED_STATES: ReadonlySet<number> = new Set([3, 5]);
 
 export class ZkClient {
   private readonly native: ZooKeeper;
@@ -125,7 +145,7 @@ export class ZkClient {
     this.native.on('close', (_self: unknown, code: unknown) => {
       if (this.closedFlag) return;
       this.closedFlag = true;
-      this.handlers.onClose(typeof code === 'number' ? code : 0);
+      this.handlers.onClose(typeof code === 'number' ? code : CLOSED_BY_CLIENT);
     });
   }
 
@@ -169,7 +189,7 @@ export class ZkClient {
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.native.close();
-    this.handlers.onClose(0);
+    this.handlers.onClose(CLOSED_BY_CLIENT);
   }
 
   addAuth(scheme: string, auth: string): Promise<void> {

@@ -1,7 +1,7 @@
 // Which addresses of which table the points of one device cover. It decides what a read may touch
 // (exception 2 otherwise, like real hardware) and which points a write lands on.
 import type { PointConfig, Table } from '../config/types.js';
-import { pointWidth } from '../drivers/device/codec.js';
+import { pointWidth } from '../config/point-width.js';
 
 export class AddressMap {
   private readonly byTable: Record<Table, Map<number, PointConfig[]>> = {

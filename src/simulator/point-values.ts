@@ -2,7 +2,8 @@
 // point definitions of the config (overrides included), with the same codec the agent decodes with:
 // a client reading the documented registers gets exactly what `served()` says.
 import type { PointConfig, PointValue } from '../config/types.js';
-import { decodePoint, encodePoint, INTEGER_RANGES, pointWidth } from '../drivers/device/codec.js';
+import { pointWidth } from '../config/point-width.js';
+import { decodePoint, encodePoint, INTEGER_RANGES } from '../drivers/device/codec.js';
 import { CodecError } from '../drivers/errors.js';
 import type { PointIO } from './models/model.js';
 import type { RegisterBank } from './register-bank.js';

@@ -5,14 +5,14 @@ import type { Logger } from 'pino';
 import type { DeviceConfig, PointConfig, PointValue, Table } from '../config/types.js';
 import { decodePoint } from '../drivers/device/codec.js';
 import { AddressMap } from './address-map.js';
+import { deviceImage } from './device-image.js';
 import { exceptionApplies, noFaults, type Faults } from './faults.js';
 import type { DeviceModel, StepTime } from './models/model.js';
-import { plausibleValue } from './models/plausible.js';
-import { createModel } from './models/select.js';
 import { EXCEPTION, exceptionPdu, parseRequest, readResponsePdu, writeResponsePdu, type WriteRequest } from './pdu.js';
 import { PointValues } from './point-values.js';
 import { createRandom, hashSeed } from './random.js';
 import { RegisterBank } from './register-bank.js';
+import type { TimerClock } from './sunspec/revert-timer.js';
 import type { WriteRecord } from './write-record.js';
 
 export interface DeviceClock {
@@ -27,6 +27,10 @@ export interface SimulatedDeviceDeps {
   clock: DeviceClock;
   /** Mixed with the device id into the seed of its noise; same seed + same clock = same values. */
   seed: number;
+  /** Clock of the device's own timers (SunSpec revert timers): real time, not the simulated day. */
+  timers: TimerClock;
+  /** How fast outputs with a ramp follow a setpoint, % of the rating per second; 0 = at once (no ticks to ramp on). */
+  rampPctPerS: number;
   /** Called for every write received, after it is recorded. */
   onWrite?: (record: WriteRecord) => void;
 }
@@ -60,14 +64,20 @@ export class SimulatedDevice {
     this.unitId = config.unitId;
     this.config = config;
     this.log = deps.logger.child({ device: config.id, unit: config.unitId });
-    this.map = new AddressMap(config.points);
-    this.values = new PointValues(config.points, this.bank, (p, err) =>
+    const image = deviceImage(config, {
+      random: createRandom(hashSeed(config.id) ^ deps.seed),
+      timers: deps.timers,
+      wake: () => this.wake(),
+      rampPctPerS: deps.rampPctPerS,
+      logger: this.log,
+    });
+    this.map = new AddressMap(image.points);
+    this.values = new PointValues(image.points, this.bank, (p, err) =>
       this.log.warn({ point: p.name, err }, 'simulated value does not fit its register'),
     );
-    this.model = createModel(config, createRandom(hashSeed(config.id) ^ deps.seed));
-
-    const sfNames = this.values.scaleFactorNames();
-    for (const p of config.points) this.values.set(p.name, plausibleValue(p, config.id, sfNames));
+    this.model = image.model;
+    for (const r of image.registers) this.bank.write('holding', r.address, r.values);
+    for (const [name, value] of image.values) this.values.set(name, value);
     this.lastStepMs = deps.clock.now();
     const t = this.time(this.lastStepMs, 0);
     this.model.init(this.values, t);
@@ -102,6 +112,11 @@ export class SimulatedDevice {
     const p = this.values.point(point);
     if (p === undefined) throw new RangeError(`device ${this.id} has no point named ${point}`);
     return this.values.registersOf(p);
+  }
+
+  /** Stops the device's own timers (revert timers); the site calls it when it closes. */
+  close(): void {
+    this.model.close?.();
   }
 
   /** Advances the physics to the clock's now (called by the site's tick timer). */
@@ -183,8 +198,18 @@ export class SimulatedDevice {
     this.bank.write(req.table, req.address, req.values);
     this.values.absorb([...touched]);
     this.log.debug({ table: req.table, address: req.address, values: req.values }, 'write applied');
+    this.model.written?.(this.values, new Set([...touched].map((p) => p.name)), this.time(this.lastStepMs, 0));
     this.reevaluate();
     return null;
+  }
+
+  /** A device-side timer changed something: recompute now. Runs from a timer, so it must not throw. */
+  private wake(): void {
+    try {
+      this.reevaluate();
+    } catch (err) {
+      this.log.error({ err }, 'physics step after a device timer failed');
+    }
   }
 
   /** Recomputes outputs right away (setpoints act at once), without advancing time. */

@@ -1,9 +1,12 @@
 // Every simulated device of a site config, served on its bus: a Modbus TCP server per TCP bus, a
 // Modbus RTU slave per RTU bus, and one tick timer driving the physics of all devices.
 import { pino, type Logger } from 'pino';
+import { systemClock } from '../clock.js';
 import type { SiteConfig } from '../config/types.js';
 import { RtuModbusServer } from './rtu-server.js';
 import { SimulatedDevice } from './simulated-device.js';
+import { DEFAULT_RAMP_PCT_PER_S } from './sunspec/model-deps.js';
+import type { TimerClock } from './sunspec/revert-timer.js';
 import { TcpModbusServer } from './tcp-server.js';
 import type { WriteRecord } from './write-record.js';
 
@@ -23,6 +26,8 @@ export interface SimulatedSiteOptions {
   seed?: number;
   /** Called for every write a device receives (e.g. to append it to a log file). */
   onWrite?: (record: WriteRecord) => void;
+  /** Clock of the devices' own timers (SunSpec revert timers), which run in real time even when frozen; default the system's. */
+  timers?: TimerClock;
 }
 
 /**
@@ -50,8 +55,11 @@ export class SimulatedSite {
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'simulator' });
     this.tickMs = opts.tickMs ?? DEFAULT_TICK_MS;
     const clock = { now: opts.clock ?? Date.now, dayLengthMs: opts.dayLengthMs ?? DEFAULT_DAY_LENGTH_MS };
+    // Without ticks there is no time to ramp over: outputs jump to a new setpoint at once.
+    const rampPctPerS = this.tickMs > 0 ? DEFAULT_RAMP_PCT_PER_S : 0;
+    const timers = opts.timers ?? systemClock;
     for (const device of config.devices) {
-      const deps = { logger: this.log, clock, seed: opts.seed ?? 0, ...(opts.onWrite ? { onWrite: opts.onWrite } : {}) };
+      const deps = { logger: this.log, clock, seed: opts.seed ?? 0, timers, rampPctPerS, ...(opts.onWrite ? { onWrite: opts.onWrite } : {}) };
       this.devices.set(device.id, new SimulatedDevice(device, deps));
     }
   }
@@ -89,6 +97,7 @@ export class SimulatedSite {
   async close(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    for (const d of this.devices.values()) d.close();
     const servers = this.servers.splice(0);
     this.tcpServers.clear();
     await Promise.all(servers.map((s) => s.close()));

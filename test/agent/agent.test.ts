@@ -1,14 +1,18 @@
 // The Agent in-process against a real ZooKeeper and the real simulator: health and metrics over
 // HTTP, the readings snapshot, leaderOnly buses following the lock, and quiet publishing.
+import fs from 'node:fs';
+import nodePath from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Agent } from '../../src/agent/agent.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { SiteConfig } from '../../src/config/types.js';
+import { CredentialsError } from '../../src/coordination/errors.js';
+import { SiteClient } from '../../src/coordination/site-client.js';
 import { SimulatedSite, frozenOptions } from '../../src/simulator/index.js';
 import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
-import { connectZk, closeAllZk } from '../helpers/zk-test-client.js';
 import { freePort } from '../../tools/devtools/ports.js';
+import { makeTempDir } from '../../tools/devtools/temp-dirs.js';
 import { waitFor } from '../../tools/devtools/wait.js';
 
 const silent = pino({ level: 'silent' });
@@ -22,9 +26,15 @@ afterEach(async () => {
   for (const c of toClose.splice(0).reverse()) await c.close();
 });
 afterAll(async () => {
-  await closeAllZk();
   await zk?.stop();
 });
+
+/** The operator's client of `site`, closed after the test. */
+async function operator(site: string): Promise<SiteClient> {
+  const client = await SiteClient.open({ connect: zk.connectString, site }, { logger: silent });
+  toClose.push(client);
+  return client;
+}
 
 /**
  * A site with an inverter on bus `lan` and a BMS on bus `field` (its own port), served by an
@@ -96,15 +106,13 @@ describe('agent', () => {
   it('publishes the readings snapshot of CONTRACT.md section 3 under readings/<agentId>', async () => {
     const yaml = await site('agent-readings');
     const agent = await startAgent(yaml('gw-a', await freePort()));
-    const client = await connectZk(zk.connectString);
-    const path = '/gridkeeper/sites/agent-readings/readings/gw-a';
+    const op = await operator('agent-readings');
     const snapshot = await waitFor(
       'a snapshot of the leader with both devices ok',
       async () => {
-        const [, data] = (await client.get(path, false)) as [unknown, Buffer];
-        const doc = JSON.parse(data.toString()) as { leader: boolean; devices: Record<string, { status: string }> };
-        const devices = Object.values(doc.devices);
-        return doc.leader && devices.length === 2 && devices.every((d) => d.status === 'ok') ? doc : undefined;
+        const doc = (await op.readings('gw-a')) as { leader: boolean; devices: Record<string, { status: string }> } | null;
+        const devices = Object.values(doc?.devices ?? {});
+        return doc?.leader && devices.length === 2 && devices.every((d) => d.status === 'ok') ? doc : undefined;
       },
       { timeoutMs: 10_000 },
     );
@@ -121,17 +129,20 @@ describe('agent', () => {
   it('does not rewrite readings when nothing changed (devices stuck in the same error)', async () => {
     const yaml = await site('agent-quiet', { failing: true });
     await startAgent(yaml('gw-a', await freePort()));
-    const client = await connectZk(zk.connectString);
-    const path = '/gridkeeper/sites/agent-quiet/readings/gw-a';
-    const versionOf = async (): Promise<number> => ((await client.exists(path, false)) as unknown as { version: number }).version;
+    const op = await operator('agent-quiet');
+    const path = op.paths.reading('gw-a');
+    const versionOf = async (): Promise<number> => {
+      const stat = await op.stat(path);
+      if (stat === null) throw new Error(`${path} is gone`);
+      return stat.version;
+    };
     // Both devices are in `error` with the same message from their first poll on.
-    await waitFor('readings node', async () => (await client.pathExists(path, false)) === true, { timeoutMs: 10_000 });
+    await waitFor('readings node', async () => (await op.stat(path)) !== null, { timeoutMs: 10_000 });
     await waitFor(
       'both devices published in error',
       async () => {
-        const [, data] = (await client.get(path, false)) as [unknown, Buffer];
-        const doc = JSON.parse(data.toString()) as { devices: Record<string, { status: string; error: string | null }> };
-        return Object.values(doc.devices).filter((d) => d.status === 'error' && d.error?.includes('exception 4')).length === 2;
+        const doc = (await op.readings('gw-a')) as { devices: Record<string, { status: string; error: string | null }> } | null;
+        return Object.values(doc?.devices ?? {}).filter((d) => d.status === 'error' && d.error?.includes('exception 4')).length === 2;
       },
       { timeoutMs: 10_000 },
     );
@@ -152,5 +163,19 @@ describe('agent', () => {
 
     await a.close(); // releases the lock at once
     await waitFor('gw-b leader and polling the field bus', () => b.isLeader && b.readings()['bms-1']?.status === 'ok', { timeoutMs: 10_000 });
+  });
+
+  it('refuses a credentials file that group or others can read, before touching ZooKeeper', () => {
+    // The agent reads zookeeper.auth.credentialsFile, once, and hands coordination the credentials.
+    const open = nodePath.join(makeTempDir('agent-creds'), 'open.credentials');
+    fs.writeFileSync(open, 'gridkeeper:agent-secret\n', { mode: 0o640 });
+    fs.chmodSync(open, 0o640);
+    const config = parseConfig(
+      `site: agent-creds\nagent: { id: gw-a }\nzookeeper:\n  connect: "${zk.connectString}"\n  auth: { credentialsFile: ${open} }\nhttp: { listen: false }\n`,
+      'agent-creds.yaml',
+    );
+    const make = () => new Agent(config, { logger: silent, version: 'test' });
+    expect(make).toThrow(CredentialsError);
+    expect(make).toThrow(expect.objectContaining({ code: 'CREDENTIALS_INSECURE' }));
   });
 });

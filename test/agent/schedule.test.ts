@@ -1,13 +1,17 @@
 // FixedRateTimer is pure scheduling logic: a fake clock is the right tool here (STYLE.md 8).
 import { describe, expect, it } from 'vitest';
-import { FixedRateTimer, type Clock, type TickInfo } from '../../src/agent/schedule.js';
+import { FixedRateTimer, type TickInfo } from '../../src/agent/schedule.js';
+import type { Clock } from '../../src/clock.js';
 
 /** A manual clock: timers fire only when the test advances time. */
 class FakeClock implements Clock {
   private t = 0;
   private timers: Array<{ at: number; fn: () => void; id: number }> = [];
   private nextId = 1;
-  now(): number {
+  nowMs(): number {
+    return this.t;
+  }
+  monotonicMs(): number {
     return this.t;
   }
   setTimeout(fn: () => void, ms: number): unknown {

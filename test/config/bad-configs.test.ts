@@ -34,6 +34,10 @@ devices:
 `;
 const withPoints = (...points: string[]): string => HEAD + points.map((p) => `      - ${p}\n`).join('');
 
+// A SunSpec device: its `sunspec:` block starts at line 13, its first key at line 14.
+const SUNSPEC = HEAD.replace('    points:\n', '    profile: sunspec\n    sunspec:\n');
+const withSunSpec = (...lines: string[]): string => SUNSPEC + lines.map((l) => `      ${l}\n`).join('');
+
 const SAFETY = 'a write in flight must end before the ZooKeeper session can expire and another agent take the site lock';
 
 const cases: Array<[string, string, Expected[]]> = [
@@ -79,12 +83,25 @@ const cases: Array<[string, string, Expected[]]> = [
   ['unit id out of range', HEAD.replace('bus: lan', 'bus: lan\n    unitId: 248') + '      - { name: p, address: 0, type: uint16 }\n', [{ line: 12, path: 'devices[0].unitId', message: 'must be an integer from 0 to 247' }]],
   ['poll interval too short', HEAD.replace('bus: lan', 'bus: lan\n    pollIntervalMs: 50') + '      - { name: p, address: 0, type: uint16 }\n', [{ line: 12, path: 'devices[0].pollIntervalMs', message: 'must be an integer from 100 to 86400000' }]],
   ['unknown bus', HEAD.replace('bus: lan', 'bus: rs485') + '      - { name: p, address: 0, type: uint16 }\n', [{ line: 11, path: 'devices[0].bus', message: "unknown bus 'rs485' (buses: lan)" }]],
-  ['unknown profile', HEAD.replace('    points:\n', '    profile: acme-9000\n'), [{ line: 12, path: 'devices[0].profile', message: "unknown profile 'acme-9000' (built-in: generic-bms, generic-inverter, generic-turbine)" }]],
+  ['unknown profile', HEAD.replace('    points:\n', '    profile: acme-9000\n'), [{ line: 12, path: 'devices[0].profile', message: "unknown profile 'acme-9000' (built-in: generic-bms, generic-inverter, generic-turbine, sunspec)" }]],
   ['profile name that is a path', HEAD.replace('    points:\n', '    profile: ../../etc/passwd\n'), [{ line: 12, path: 'devices[0].profile', message: 'must match [a-z0-9][a-z0-9-]{0,63}' }]],
   ['device without points or profile', HEAD.replace('    points:\n', ''), [{ line: 9, path: 'devices[0].points', message: 'required: a device needs a profile or points' }]],
   ['unit 0 on an RTU bus', 'site: s\nzookeeper: { connect: "a:1" }\nbuses: [{ id: rs, type: rtu, path: /dev/ttyUSB0 }]\ndevices:\n  - { id: d, kind: bms, bus: rs, unitId: 0, profile: generic-bms }\n', [{ line: 5, path: 'devices[0].unitId', message: 'unit 0 is the RTU broadcast address: no device answers there' }]],
   ['duplicate device id', HEAD + '      - { name: p, address: 0, type: uint16 }\n  - { id: d1, kind: meter, bus: lan, unitId: 2, profile: generic-bms }\n', [{ line: 14, path: 'devices[1].id', message: "duplicate device id 'd1' (also devices[0])" }]],
   ['two devices on one unit of one bus', HEAD + '      - { name: p, address: 0, type: uint16 }\n  - { id: d2, kind: bms, bus: lan, profile: generic-bms }\n', [{ line: 14, path: 'devices[1].unitId', message: "unit 1 on bus lan is already device 'd1'" }]],
+
+  // --- SunSpec devices (CONTRACT.md section 6)
+  ['sunspec base address neither auto nor a number', withSunSpec('baseAddress: automatic'), [{ line: 14, path: 'devices[0].sunspec.baseAddress', message: 'must be auto or an integer from 0 to 65532' }]],
+  ['sunspec base address past the last register', withSunSpec('baseAddress: 65534'), [{ line: 14, path: 'devices[0].sunspec.baseAddress', message: 'must be an integer from 0 to 65532' }]],
+  ['sunspec index 0', withSunSpec('index: 0'), [{ line: 14, path: 'devices[0].sunspec.index', message: 'must be an integer from 1 to 255' }]],
+  ['sunspec model id of the end marker', withSunSpec('models: [1, 65535]'), [{ line: 14, path: 'devices[0].sunspec.models[1]', message: 'must be an integer from 1 to 65534' }]],
+  ['sunspec models not a list', withSunSpec('models: 103'), [{ line: 14, path: 'devices[0].sunspec.models', message: 'must be a list' }]],
+  ['sunspec model listed twice', withSunSpec('models: [1, 103, 1]'), [{ line: 14, path: 'devices[0].sunspec.models[2]', message: 'model 1 is listed twice (also models[0])' }]],
+  ['sunspec revert time 0', withSunSpec('revertSeconds: 0'), [{ line: 14, path: 'devices[0].sunspec.revertSeconds', message: 'must be an integer from 1 to 65535' }]],
+  ['sunspec key misspelt', withSunSpec('baseAdress: 40000'), [{ line: 14, path: 'devices[0].sunspec.baseAdress', message: 'unknown key (did you mean baseAddress?)' }]],
+  ['sunspec block not a map', SUNSPEC.replace('    sunspec:\n', '    sunspec: auto\n'), [{ line: 13, path: 'devices[0].sunspec', message: 'must be a map of settings' }]],
+  ['sunspec block on a device of another profile', HEAD.replace('    points:\n', '    profile: generic-inverter\n    sunspec:\n      index: 1\n'), [{ line: 13, path: 'devices[0].sunspec', message: 'applies only to a device with profile: sunspec' }]],
+  ['sunspec extra point overlapping another', withSunSpec('index: 1').replace('    sunspec:', '    points:\n      - { name: a, address: 10, type: uint32 }\n      - { name: b, address: 11, type: uint16 }\n    sunspec:'), [{ line: 15, path: 'devices[0].points[1].address', message: "overlaps point 'a' (holding 10..11)" }]],
 
   // --- points: schema
   ['point table unknown', withPoints('{ name: p, table: holdings, address: 0, type: uint16 }'), [{ line: 13, path: 'devices[0].points[0].table', message: 'must be one of holding, input, coil, discrete' }]],

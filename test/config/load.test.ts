@@ -200,6 +200,36 @@ describe('profile merging', () => {
   });
 });
 
+describe('SunSpec devices', () => {
+  const device = (extra: string): string =>
+    MINIMAL + 'buses: [{ id: lan, type: tcp, host: h }]\ndevices:\n  - id: pv\n    kind: inverter\n    bus: lan\n    profile: sunspec\n' + extra;
+
+  it('need no points, and get the defaults of the sunspec block', () => {
+    const cfg = parseConfig(device(''), 'c.yaml');
+    expect(cfg.devices[0]).toMatchObject({ profile: 'sunspec', points: [], sunspec: { baseAddress: 'auto', index: 1, models: [], revertSeconds: 60 } });
+  });
+
+  it('keep the block as written, and their points as extras', () => {
+    const cfg = parseConfig(
+      device('    sunspec: { baseAddress: 50000, index: 2, models: [1, 103, 123], revertSeconds: 300 }\n    points:\n      - { name: gridCode, address: 200, type: uint16 }\n'),
+      'c.yaml',
+    );
+    expect(cfg.devices[0]?.sunspec).toEqual({ baseAddress: 50000, index: 2, models: [1, 103, 123], revertSeconds: 300 });
+    expect(cfg.devices[0]?.points.map((p) => p.name)).toEqual(['gridCode']);
+  });
+
+  it('count for a discovered device in the snapshot estimate', () => {
+    const plain = parseConfig(device('').replace('profile: sunspec', 'profile: generic-inverter'), 'c.yaml');
+    const sunspec = parseConfig(device(''), 'c.yaml');
+    expect(estimateSnapshotBytes(sunspec)).toBeGreaterThan(estimateSnapshotBytes(plain) + 10_000);
+  });
+
+  it('only devices with profile sunspec have the block', () => {
+    const cfg = parseConfig(device('').replace('profile: sunspec', 'profile: generic-inverter'), 'c.yaml');
+    expect(cfg.devices[0]?.sunspec).toBeUndefined();
+  });
+});
+
 describe('all problems at once', () => {
   it('are reported together, sorted by line, each with its path', () => {
     const err = problemsOf(() =>

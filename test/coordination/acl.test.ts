@@ -4,17 +4,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestAclId } from '../../src/coordination/credentials.js';
-import { CredentialsError, ZkError } from '../../src/coordination/errors.js';
-import { SiteCoordinator } from '../../src/coordination/site-coordinator.js';
+import { ZkError } from '../../src/coordination/errors.js';
+import { COMMAND_PREFIX, LOCK_PREFIX } from '../../src/coordination/paths.js';
 import { makeTempDir } from '../../tools/devtools/temp-dirs.js';
 import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
 import {
   Admin,
   pathsOf,
-  RecordingHandler,
   siteConfig,
   startAgent,
-  testLogger,
   uniqueSite,
   waitFor,
   waitForLeader,
@@ -23,6 +21,8 @@ import {
 } from './harness.js';
 
 const T_MS = 2000;
+/** A command name no test submits: the node a stranger tries to fake a result under. */
+const UNUSED_COMMAND = `${COMMAND_PREFIX}0000009999`;
 let zk: ZkServer;
 let dir: string;
 const clients: Admin[] = [];
@@ -36,7 +36,7 @@ function credentials(name: string, line: string, mode = 0o600): string {
 }
 
 async function client(credentialsFile?: string): Promise<Admin> {
-  const c = await new Admin(zk.connectString, credentialsFile === undefined ? {} : { credentialsFile }).start();
+  const c = await Admin.open(zk.connectString, credentialsFile === undefined ? {} : { credentialsFile });
   clients.push(c);
   return c;
 }
@@ -88,8 +88,8 @@ describe('ACLs with digest credentials', () => {
     const ems = await client(emsCreds);
     const stranger = await client();
     // The issuer submits a command; the agent applies it and writes the result.
-    const cmd = await ems.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 33, issuedBy: 'ems' });
-    const results = await ems.waitForResults(paths, [cmd], 10_000);
+    const cmd = await ems.site(paths).submit({ device: 'inv-1', point: 'activePowerLimit', value: 33, issuedBy: 'ems' });
+    const results = await ems.site(paths).awaitResults([cmd], 10_000);
     expect(results.get(cmd)).toMatchObject({ status: 'applied', token });
     const lockName = agent.coordinator.lock.nodeName ?? '';
     const s = stranger.session;
@@ -106,9 +106,9 @@ describe('ACLs with digest credentials', () => {
     expect(await code(s.create(`${paths.site}/extra`, data, 'persistent'))).toBe('NOAUTH');
     expect(await code(s.create(paths.agent('gw-x'), data, 'ephemeral'))).toBe('NOAUTH');
     expect(await code(s.create(paths.reading('gw-x'), data, 'ephemeral'))).toBe('NOAUTH');
-    expect(await code(s.create(`${paths.lock}/x-lock-`, data, 'ephemeral_sequential'))).toBe('NOAUTH');
-    expect(await code(s.create(`${paths.commands}/cmd-`, data, 'persistent_sequential'))).toBe('NOAUTH');
-    expect(await code(s.create(paths.result('cmd-0000009999'), data, 'persistent'))).toBe('NOAUTH');
+    expect(await code(s.create(paths.lockNode(`x-${LOCK_PREFIX}`), data, 'ephemeral_sequential'))).toBe('NOAUTH');
+    expect(await code(s.create(paths.newCommand(), data, 'persistent_sequential'))).toBe('NOAUTH');
+    expect(await code(s.create(paths.result(UNUSED_COMMAND), data, 'persistent'))).toBe('NOAUTH');
     // ...change nothing (the agent's ephemeral nodes got their ACL right after being created)...
     for (const p of [paths.site, paths.agent('gw-a'), paths.reading('gw-a'), paths.lockNode(lockName), paths.commands, paths.result(cmd)]) {
       expect(await code(s.set(p, data)), p).toBe('NOAUTH');
@@ -121,10 +121,10 @@ describe('ACLs with digest credentials', () => {
 
     // The issuer may create commands, and nothing else.
     const e = ems.session;
-    expect(await code(e.create(paths.result('cmd-0000009999'), data, 'persistent'))).toBe('NOAUTH');
+    expect(await code(e.create(paths.result(UNUSED_COMMAND), data, 'persistent'))).toBe('NOAUTH');
     expect(await code(e.set(paths.agent('gw-a'), data))).toBe('NOAUTH');
     expect(await code(e.delete(paths.result(cmd)))).toBe('NOAUTH');
-    expect(await code(e.create(`${paths.lock}/x-lock-`, data, 'ephemeral_sequential'))).toBe('NOAUTH');
+    expect(await code(e.create(paths.lockNode(`x-${LOCK_PREFIX}`), data, 'ephemeral_sequential'))).toBe('NOAUTH');
 
     // Results carry the site ACL: the agents' digest identity ALL, the world READ. (ZooKeeper shows
     // the digest hash only to clients with ADMIN on the node; others see `user:x`.)
@@ -138,6 +138,43 @@ describe('ACLs with digest credentials', () => {
     expect(acl).toHaveLength(2);
     expect((await s.getAcl(paths.result(cmd))).map((a) => a.id)).toEqual(expect.arrayContaining(['gridkeeper:x', 'anyone']));
     expect(writes.map((w) => w.value)).toEqual([33]);
+  });
+
+  it('a command submitted by the operator client can be changed by nobody but its issuer while it waits', async () => {
+    const agentCreds = credentials('agent-pending.credentials', 'gridkeeper:agent-secret');
+    const emsCreds = credentials('ems-pending.credentials', 'ems:ems-secret');
+    const config = siteConfig({
+      site: uniqueSite('acl-pending'),
+      agentId: 'gw-a',
+      connect: zk.connectString,
+      sessionTimeoutMs: T_MS,
+      credentialsFile: agentCreds,
+      commandIssuers: [`digest:${digestAclId({ user: 'ems', password: 'ems-secret' })}`, 'world:anyone'],
+    });
+    const paths = pathsOf(config);
+    // The site's tree exists (an agent made it), but no agent runs now: the command stays pending.
+    const agent = startAgent(config, []);
+    await waitForLeader(agent, 10_000);
+    await agent.close();
+
+    const ems = await client(emsCreds);
+    const stranger = await client();
+    const byEms = await ems.site(paths).submit({ device: 'inv-1', point: 'activePowerLimit', value: 50, issuedBy: 'ems' });
+    const byStranger = await stranger.site(paths).submit({ device: 'inv-1', point: 'activePowerLimit', value: 60 });
+    const evil = Buffer.from(JSON.stringify({ device: 'inv-1', point: 'activePowerLimit', value: 999 }));
+    for (const cmd of [byEms, byStranger]) {
+      expect(await code(stranger.session.set(paths.command(cmd), evil)), cmd).toBe('NOAUTH');
+      expect(await code(stranger.session.setAcl(paths.command(cmd), [{ scheme: 'world', id: 'anyone', perms: 31 }])), cmd).toBe('NOAUTH');
+      expect((await stranger.session.get(paths.command(cmd))).stat.version).toBe(0);
+    }
+    // The issuer's own identity keeps ALL on its command; the world may read it.
+    expect(await ems.session.getAcl(paths.command(byEms))).toEqual(
+      expect.arrayContaining([
+        { scheme: 'digest', id: digestAclId({ user: 'ems', password: 'ems-secret' }), perms: 31 },
+        { scheme: 'world', id: 'anyone', perms: 1 },
+      ]),
+    );
+    expect(await stranger.session.getAcl(paths.command(byStranger))).toEqual([{ scheme: 'world', id: 'anyone', perms: 1 }]);
   });
 
   it('world:anyone as a command issuer lets anyone submit commands, still nothing else', async () => {
@@ -155,26 +192,21 @@ describe('ACLs with digest credentials', () => {
     agents.push(agent);
     await waitForLeader(agent, 10_000);
     const stranger = await client();
-    const cmd = await stranger.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 5 });
-    expect((await stranger.waitForResults(paths, [cmd], 10_000)).get(cmd)?.status).toBe('applied');
+    const cmd = await stranger.site(paths).submit({ device: 'inv-1', point: 'activePowerLimit', value: 5 });
+    expect((await stranger.site(paths).awaitResults([cmd], 10_000)).get(cmd)?.status).toBe('applied');
     expect(await code(stranger.session.delete(paths.result(cmd)))).toBe('NOAUTH');
     expect(await code(stranger.session.set(paths.commands, Buffer.from('x')))).toBe('NOAUTH');
   });
 
-  it('refuses a credentials file that group or others can read, before touching ZooKeeper', () => {
-    const open = credentials('open.credentials', 'gridkeeper:agent-secret', 0o640);
-    const config = siteConfig({ site: uniqueSite('acl-bad'), agentId: 'gw-a', connect: zk.connectString, sessionTimeoutMs: T_MS, credentialsFile: open });
-    const make = () => new SiteCoordinator(config, { logger: testLogger('bad'), handler: new RecordingHandler('gw-a', []), version: 'test' });
-    expect(make).toThrow(CredentialsError);
-    expect(make).toThrow(expect.objectContaining({ code: 'CREDENTIALS_INSECURE' }));
-  });
+  // Refusing a credentials file that group or others can read is the agent's: it reads the file
+  // (test/agent/agent.test.ts); the coordinator gets the credentials already read.
 
   it('fixes the ACL of a site tree made earlier without credentials', async () => {
     const site = uniqueSite('acl-fix');
     const open = await client();
     // e.g. `gridkeeper command` ran before the agents had credentials: an open commands/ node.
     const paths = pathsOf(siteConfig({ site, agentId: 'x', connect: '', sessionTimeoutMs: T_MS }));
-    await open.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 7 });
+    await open.site(paths).submit({ device: 'inv-1', point: 'activePowerLimit', value: 7 });
     expect(await code(open.session.set(paths.commands, Buffer.from('x')))).toBe('OK');
     const config = siteConfig({
       site,
@@ -186,8 +218,8 @@ describe('ACLs with digest credentials', () => {
     const agent = startAgent(config, []);
     agents.push(agent);
     await agent.coordinator.ready();
-    await waitFor('the open command to be handled', async () => (await open.pendingCommands(paths)).length === 0, { timeoutMs: 10_000 });
+    await waitFor('the open command to be handled', async () => (await open.site(paths).pendingCommands()).length === 0, { timeoutMs: 10_000 });
     expect(await code(open.session.set(paths.commands, Buffer.from('x')))).toBe('NOAUTH');
-    expect(await code(open.session.create(`${paths.commands}/cmd-`, Buffer.from('{}'), 'persistent_sequential'))).toBe('NOAUTH');
+    expect(await code(open.session.create(paths.newCommand(), Buffer.from('{}'), 'persistent_sequential'))).toBe('NOAUTH');
   });
 });

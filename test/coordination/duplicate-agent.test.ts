@@ -22,6 +22,7 @@ describe('one live agent per agent id', () => {
   it('a second live agent with the same id is refused with DuplicateAgentError; the first is unharmed', async () => {
     const config = siteConfig({ site: uniqueSite('dup'), agentId: 'gw-a', connect: fx.zk.connectString, sessionTimeoutMs: T_MS });
     const paths = pathsOf(config);
+    const op = fx.admin.site(paths);
     const first = startAgent(config, []);
     fx.agents.push(first);
     const token = await waitForLeader(first, 10_000);
@@ -45,9 +46,9 @@ describe('one live agent per agent id', () => {
     expect(second.events.some((e) => e.name === 'error')).toBe(true);
     // The duplicate never joined the lock queue; the first is still leader, its node still its own.
     expect(second.coordinator.lock.nodeName).toBeNull();
-    expect(await fx.admin.children(paths.lock)).toHaveLength(1);
+    expect(await op.children(paths.lock)).toHaveLength(1);
     expect(first.coordinator.token).toBe(token);
-    expect((await fx.admin.session.exists(paths.agent('gw-a')))?.ephemeralOwner).toBe(owner);
+    expect((await op.stat(paths.agent('gw-a')))?.ephemeralOwner).toBe(owner);
     await second.close();
   });
 
@@ -59,13 +60,14 @@ describe('one live agent per agent id', () => {
       env: { COORD_CHILD_CONFIG: JSON.stringify(config) },
     });
     await child.waitForJson((o) => o.event === 'leader', 20_000);
-    const oldOwner = (await fx.admin.session.exists(paths.agent('gw-a')))?.ephemeralOwner;
+    const op = fx.admin.site(paths);
+    const oldOwner = (await op.stat(paths.agent('gw-a')))?.ephemeralOwner;
     expect(oldOwner).toMatch(/^0x/);
     child.kill('SIGKILL');
     await child.exited;
     const killedAtMs = performance.now();
     // The node lingers: its session lives on at the server until it times out.
-    expect((await fx.admin.session.exists(paths.agent('gw-a')))?.ephemeralOwner).toBe(oldOwner);
+    expect((await op.stat(paths.agent('gw-a')))?.ephemeralOwner).toBe(oldOwner);
 
     const restarted = startAgent(config, []);
     fx.agents.push(restarted);
@@ -73,7 +75,7 @@ describe('one live agent per agent id', () => {
     const readyAfterMs = performance.now() - killedAtMs;
     expect(restarted.events.some((e) => e.name === 'error')).toBe(false);
     expect(readyAfterMs).toBeLessThan(T_MS + 2000);
-    expect((await fx.admin.session.exists(paths.agent('gw-a')))?.ephemeralOwner).toBe(restarted.coordinator.sessionId);
+    expect((await op.stat(paths.agent('gw-a')))?.ephemeralOwner).toBe(restarted.coordinator.sessionId);
     await waitForLeader(restarted, 5000);
   });
 });

@@ -12,7 +12,7 @@ const agents: TestAgent[] = [];
 
 beforeAll(async () => {
   ensemble = await startEnsemble(3, { tickTimeMs: 200 });
-  admin = await new Admin(ensemble.connectString, { sessionTimeoutMs: T_MS }).start();
+  admin = await Admin.open(ensemble.connectString, { sessionTimeoutMs: T_MS });
 });
 
 afterAll(async () => {
@@ -27,6 +27,7 @@ describe('ensemble loses its leader server', () => {
     const configA = siteConfig({ site, agentId: 'gw-a', connect: ensemble.connectString, sessionTimeoutMs: T_MS });
     const configB = siteConfig({ site, agentId: 'gw-b', connect: ensemble.connectString, sessionTimeoutMs: T_MS });
     const paths = pathsOf(configA);
+    const op = admin.site(paths);
     const writes: WriteRecord[] = [];
     const a = startAgent(configA, writes);
     agents.push(a);
@@ -35,8 +36,8 @@ describe('ensemble loses its leader server', () => {
     agents.push(b);
     await b.coordinator.ready();
     const sessions = { a: a.coordinator.sessionId, b: b.coordinator.sessionId };
-    const first = await admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 1 });
-    await admin.waitForResults(paths, [first], 10_000);
+    const first = await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 1 });
+    await op.awaitResults([first], 10_000);
 
     const leader = await ensemble.leader();
     await leader.kill();
@@ -58,12 +59,12 @@ describe('ensemble loses its leader server', () => {
     // A holds the lock again under its one token (re-verified after the reconnect), B never did.
     expect(await waitForLeader(a, T_MS)).toBe(token);
     expect(b.events.some((e) => e.name === 'leader')).toBe(false);
-    const owners = await Promise.all([paths.agent('gw-a'), paths.agent('gw-b')].map((p) => admin.session.exists(p)));
+    const owners = await Promise.all([paths.agent('gw-a'), paths.agent('gw-b')].map((p) => op.stat(p)));
     expect(owners.map((s) => s?.ephemeralOwner)).toEqual([sessions.a, sessions.b]);
 
     // And it goes on working.
-    const second = await admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 2 });
-    const results = await admin.waitForResults(paths, [second], 10_000);
+    const second = await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 2 });
+    const results = await op.awaitResults([second], 10_000);
     expect(results.get(second)).toMatchObject({ status: 'applied', agentId: 'gw-a', token });
     expect(writes.map((w) => `${w.agent}:${String(w.value)}`)).toEqual(['gw-a:1', 'gw-a:2']);
   });

@@ -1,7 +1,7 @@
 // EphemeralNode: coalesced writes (at most one per publish interval, none for unchanged bytes),
 // re-created when deleted behind our back, data too large for a znode refused.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/coordination/clock.js';
+import { systemClock } from '../../src/clock.js';
 import { EphemeralNode, ZNODE_MAX_BYTES } from '../../src/coordination/ephemeral-node.js';
 import { ZnodeTooLargeError } from '../../src/coordination/errors.js';
 import { ServerClock } from '../../src/coordination/server-clock.js';
@@ -17,7 +17,8 @@ let n = 0;
 
 beforeAll(async () => {
   zk = await startZooKeeper({ tickTimeMs: 200 });
-  admin = await new Admin(zk.connectString).start();
+  // Raw session use throughout: /eph-test is no site, so there is nothing for an operator client here.
+  admin = await Admin.open(zk.connectString);
   await ensurePath(admin.session, '/eph-test', null);
 });
 

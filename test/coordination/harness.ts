@@ -1,20 +1,20 @@
-// Shared pieces of the coordination tests: a SiteConfig for a coordination-only agent (no buses,
+// Shared pieces of the coordination tests: the settings of a coordination-only agent (no buses,
 // no devices), a tiny CommandHandler that records every applied write with its monotonic time and
-// agent (the Modbus-level version of these tests lives with the agent), an admin session that
-// submits commands and reads the tree, and small waits.
+// agent (the Modbus-level version of these tests lives with the agent), an operator session (Admin,
+// with the operator client SiteClient of any site on it), and small waits.
 // Debugging: GRIDKEEPER_TEST_LOG=debug prints every component's log lines; GRIDKEEPER_TEST_ZK_NATIVE_LOG=1
 // turns on the ZooKeeper C library's own debug log (stderr).
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { pino, type Logger } from 'pino';
-import type { SiteConfig } from '../../src/config/types.js';
-import { systemClock, type Clock } from '../../src/coordination/clock.js';
-import type { Command, CommandHandler, ResultDocument } from '../../src/coordination/command.js';
-import { isZkError } from '../../src/coordination/errors.js';
-import { SitePaths, sortBySequence } from '../../src/coordination/paths.js';
-import { ZkSession } from '../../src/coordination/session.js';
-import { SiteCoordinator, type SiteCoordinatorOptions } from '../../src/coordination/site-coordinator.js';
-import { ensurePath } from '../../src/coordination/tree.js';
+import { systemClock, type Clock } from '../../src/clock.js';
+import type { Command, CommandHandler } from '../../src/coordination/command.js';
+import { connectSession } from '../../src/coordination/connect.js';
+import { readCredentialsFile } from '../../src/coordination/credentials.js';
+import { SitePaths } from '../../src/coordination/paths.js';
+import type { ZkSession } from '../../src/coordination/session.js';
+import { SiteClient } from '../../src/coordination/site-client.js';
+import { SiteCoordinator, type SiteCoordinatorOptions, type SiteCoordinatorSettings } from '../../src/coordination/site-coordinator.js';
 import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
 import { sleep, waitFor } from '../../tools/devtools/wait.js';
 
@@ -50,34 +50,31 @@ export interface ConfigOverrides {
   connect: string;
   sessionTimeoutMs: number;
   root?: string;
+  /** Read here, as the agent reads zookeeper.auth.credentialsFile. */
   credentialsFile?: string;
   /** zookeeper.auth.commandIssuers (with credentialsFile). */
   commandIssuers?: string[];
   publishIntervalMs?: number;
   commandTtlMs?: number;
   resultsKept?: number;
+  /** The gate's W; default sessionTimeoutMs / 4, the most config checks allow for a bus timeout. */
+  maxWriteMs?: number;
 }
 
-/** A site config with no buses or devices: coordination only. */
-export function siteConfig(o: ConfigOverrides): SiteConfig {
+/** The settings of an agent with no buses or devices: coordination only. */
+export function siteConfig(o: ConfigOverrides): SiteCoordinatorSettings {
   return {
-    file: `/test/${o.site}.yaml`,
     site: o.site,
-    agent: { id: o.agentId },
-    zookeeper: {
-      connect: o.connect,
-      root: o.root ?? '/gridkeeper',
-      sessionTimeoutMs: o.sessionTimeoutMs,
-      ...(o.credentialsFile === undefined
-        ? {}
-        : { auth: { credentialsFile: o.credentialsFile, ...(o.commandIssuers ? { commandIssuers: o.commandIssuers } : {}) } }),
-    },
-    publish: { intervalMs: o.publishIntervalMs ?? 200 },
-    control: { commandTtlMs: o.commandTtlMs ?? 60_000, verifyWrites: true, resultsKept: o.resultsKept ?? 1000 },
-    http: { listen: false },
-    log: { level: 'info' },
-    buses: [],
-    devices: [],
+    agentId: o.agentId,
+    connect: o.connect,
+    root: o.root ?? '/gridkeeper',
+    sessionTimeoutMs: o.sessionTimeoutMs,
+    credentials: o.credentialsFile === undefined ? null : readCredentialsFile(o.credentialsFile),
+    commandIssuers: o.commandIssuers ?? [],
+    publishIntervalMs: o.publishIntervalMs ?? 200,
+    commandTtlMs: o.commandTtlMs ?? 60_000,
+    resultsKept: o.resultsKept ?? 1000,
+    maxWriteMs: o.maxWriteMs ?? o.sessionTimeoutMs / 4,
   };
 }
 
@@ -153,7 +150,7 @@ export interface TestAgent {
 }
 
 export function startAgent(
-  config: SiteConfig,
+  config: SiteCoordinatorSettings,
   writes: WriteRecord[],
   opts: {
     handler?: { applyDelayMs?: number; afterWriteMs?: number; failValues?: unknown[] };
@@ -162,7 +159,7 @@ export function startAgent(
     logSink?: { lines: Record<string, unknown>[]; level?: string };
   } = {},
 ): TestAgent {
-  const id = config.agent.id;
+  const id = config.agentId;
   const handler = new RecordingHandler(id, writes, opts.handler);
   const coordinator = new SiteCoordinator(
     config,
@@ -204,7 +201,7 @@ export function useZooKeeper(closeAgents: 'afterEach' | 'afterAll'): ZkFixture {
   const fx = new ZkFixture();
   beforeAll(async () => {
     fx.zk = await startZooKeeper({ tickTimeMs: 200 });
-    fx.admin = await new Admin(fx.zk.connectString).start();
+    fx.admin = await Admin.open(fx.zk.connectString);
   });
   if (closeAgents === 'afterEach') afterEach(() => fx.closeAgents());
   afterAll(async () => {
@@ -215,84 +212,37 @@ export function useZooKeeper(closeAgents: 'afterEach' | 'afterAll'): ZkFixture {
   return fx;
 }
 
-/** An operator's view: submits commands and reads the tree, directly on the server. */
+/**
+ * An operator's session on the test server. `site(paths)` is the operator client of one site on it
+ * (SiteClient: submit, results, pending commands, lock queue, documents and Stats). `session` is
+ * the raw session, only for what no operator client offers: creates, sets and deletes anywhere (ACL
+ * checks, a lock node deleted behind its agent's back) and nodes outside any site.
+ */
 export class Admin {
-  readonly session: ZkSession;
+  private constructor(readonly session: ZkSession) {}
 
-  constructor(connect: string, opts: { credentialsFile?: string; sessionTimeoutMs?: number } = {}) {
-    this.session = new ZkSession(
+  static async open(connect: string, opts: { credentialsFile?: string; sessionTimeoutMs?: number } = {}): Promise<Admin> {
+    const session = await connectSession(
       {
         connect,
         sessionTimeoutMs: opts.sessionTimeoutMs ?? 10_000,
+        // Generous: a first connect on 2 shared cores, possibly to a freshly elected ensemble.
+        connectTimeoutMs: 30_000,
         nativeLogLevel: process.env.GRIDKEEPER_TEST_ZK_NATIVE_LOG === '1' ? 4 : 0,
         ...(opts.credentialsFile === undefined ? {} : { credentialsFile: opts.credentialsFile }),
       },
       { logger: testLogger('admin'), clock: systemClock },
     );
+    return new Admin(session);
   }
 
-  async start(): Promise<this> {
-    this.session.start();
-    await this.session.whenConnected();
-    return this;
+  /** The operator client of the site at `paths`, on this session (it closes with the Admin). */
+  site(paths: SitePaths): SiteClient {
+    return new SiteClient(this.session, paths);
   }
 
   close(): Promise<void> {
     return this.session.close();
-  }
-
-  /** Creates commands/cmd-N with `doc` (a string is written as is); returns `cmd-N`. */
-  async submit(paths: SitePaths, doc: unknown): Promise<string> {
-    const data = Buffer.from(typeof doc === 'string' ? doc : JSON.stringify(doc));
-    let created: string;
-    try {
-      created = await this.session.create(`${paths.commands}/cmd-`, data, 'persistent_sequential');
-    } catch (err) {
-      if (!isZkError(err, 'NONODE')) throw err;
-      await ensurePath(this.session, paths.commands, null); // no agent has made the tree yet
-      created = await this.session.create(`${paths.commands}/cmd-`, data, 'persistent_sequential');
-    }
-    return created.slice(created.lastIndexOf('/') + 1);
-  }
-
-  async result(paths: SitePaths, name: string): Promise<ResultDocument | null> {
-    try {
-      const { data } = await this.session.get(paths.result(name));
-      return JSON.parse(data.toString('utf8')) as ResultDocument;
-    } catch {
-      return null;
-    }
-  }
-
-  async children(path: string): Promise<string[]> {
-    try {
-      return await this.session.getChildren(path);
-    } catch {
-      return [];
-    }
-  }
-
-  async pendingCommands(paths: SitePaths): Promise<string[]> {
-    return sortBySequence(await this.children(paths.commands), 'cmd-').map((c) => c.name);
-  }
-
-  /** Waits until every named command has a result and none is pending; returns the results. */
-  async waitForResults(paths: SitePaths, names: readonly string[], timeoutMs: number): Promise<Map<string, ResultDocument>> {
-    return waitFor(
-      `results for ${names.length} commands`,
-      async () => {
-        const pending = new Set(await this.pendingCommands(paths));
-        const results = new Map<string, ResultDocument>();
-        for (const name of names) {
-          if (pending.has(name)) return undefined;
-          const r = await this.result(paths, name);
-          if (r === null) return undefined;
-          results.set(name, r);
-        }
-        return results;
-      },
-      { timeoutMs, intervalMs: 50 },
-    );
   }
 }
 
@@ -301,6 +251,6 @@ export function waitForLeader(agent: TestAgent, timeoutMs: number): Promise<stri
   return waitFor(`${agent.id} to hold the site lock`, () => agent.coordinator.token ?? undefined, { timeoutMs, intervalMs: 20 });
 }
 
-export function pathsOf(config: SiteConfig): SitePaths {
-  return new SitePaths(config.zookeeper.root, config.site);
+export function pathsOf(config: SiteCoordinatorSettings): SitePaths {
+  return new SitePaths(config.root, config.site);
 }

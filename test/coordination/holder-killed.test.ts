@@ -34,6 +34,7 @@ describe('holder killed with SIGKILL', () => {
     const configA = siteConfig({ site, agentId: 'gw-a', connect: fx.zk.connectString, sessionTimeoutMs: T_MS });
     const configB = siteConfig({ site, agentId: 'gw-b', connect: fx.zk.connectString, sessionTimeoutMs: T_MS });
     const paths = pathsOf(configA);
+    const op = fx.admin.site(paths);
 
     // The holder runs in its own process; each write takes it 150 ms, so commands queue up.
     const child = spawnChild(process.execPath, [script], {
@@ -50,15 +51,15 @@ describe('holder killed with SIGKILL', () => {
     expect(standby.coordinator.isLeader).toBe(false);
 
     const names: string[] = [];
-    for (let v = 1; v <= 6; v++) names.push(await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: v }));
+    for (let v = 1; v <= 6; v++) names.push(await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: v }));
     // Let the holder get through a few of them, then kill it mid-queue.
     await waitFor('the holder to write at least two commands', () => childWrites(child).length >= 2, { timeoutMs: 10_000 });
     child.kill('SIGKILL');
     const killedAtMs = performance.now();
     await child.exited;
-    for (let v = 7; v <= 9; v++) names.push(await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: v }));
+    for (let v = 7; v <= 9; v++) names.push(await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: v }));
 
-    const results = await fx.admin.waitForResults(paths, names, T_MS + 10_000);
+    const results = await op.awaitResults(names, T_MS + 10_000);
     const doneAfterMs = performance.now() - killedAtMs;
     // The standby can only take over once the dead holder's session expires (T after it was last
     // heard, rounded up to ZooKeeper's 200 ms tick); then it works through the queue.
@@ -67,8 +68,8 @@ describe('holder killed with SIGKILL', () => {
     // Exactly one result per command (a znode per name), all applied, none left pending.
     expect([...results.keys()].sort()).toEqual([...names].sort());
     for (const r of results.values()) expect(r.status).toBe('applied');
-    expect(await fx.admin.pendingCommands(paths)).toEqual([]);
-    const resultNames = (await fx.admin.children(paths.results)).filter((n) => names.includes(n));
+    expect(await op.pendingCommands()).toEqual([]);
+    const resultNames = (await op.children(paths.results)).filter((n) => names.includes(n));
     expect(resultNames.sort()).toEqual([...names].sort());
 
     // Who applied what: the holder's results carry its token, the standby's a larger one, and the
@@ -84,6 +85,6 @@ describe('holder killed with SIGKILL', () => {
     }
     for (const r of [...results.values()].filter((x) => x.agentId === 'gw-a')) expect(r.token).toBe(tokenA);
     // The holder's node and lock node vanished with its session.
-    expect(await fx.admin.children(paths.agents)).toEqual(['gw-b']);
+    expect(await op.children(paths.agents)).toEqual(['gw-b']);
   });
 });

@@ -20,6 +20,7 @@ async function takeover(cut: Cut): Promise<void> {
   const configA = siteConfig({ site, agentId: 'gw-a', connect: proxy.address, sessionTimeoutMs: T_MS });
   const configB = siteConfig({ site, agentId: 'gw-b', connect: fx.zk.connectString, sessionTimeoutMs: T_MS });
   const paths = pathsOf(configA);
+  const op = fx.admin.site(paths);
   const writes: WriteRecord[] = [];
   const a = startAgent(configA, writes);
   fx.agents.push(a);
@@ -33,7 +34,7 @@ async function takeover(cut: Cut): Promise<void> {
   let submitting = true;
   const submitter = (async () => {
     for (let v = 1; submitting; v = (v % 100) + 1) {
-      submitted.push(await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: v }));
+      submitted.push(await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: v }));
       await sleep(25);
     }
   })();
@@ -56,7 +57,7 @@ async function takeover(cut: Cut): Promise<void> {
   let aGoneAtMs = Infinity;
   const watchA = (async () => {
     while (aGoneAtMs === Infinity) {
-      const stat = await fx.admin.session.exists(paths.agent('gw-a')).catch(() => 'error');
+      const stat = await op.stat(paths.agent('gw-a')).catch(() => 'error');
       if (stat === null) aGoneAtMs = performance.now();
       else await sleep(10);
     }
@@ -113,12 +114,12 @@ async function takeover(cut: Cut): Promise<void> {
   expect(lastA?.atMs ?? Infinity).toBeLessThan(aGoneAtMs);
 
   // Every command submitted got exactly one result; B's carry B's token, larger than A's.
-  const results = await fx.admin.waitForResults(paths, submitted, 15_000);
+  const results = await op.awaitResults(submitted, 15_000);
   expect(results.size).toBe(submitted.length);
   const tokens = new Set([...results.values()].map((r) => r.token));
   expect(tokens.has(tokenB)).toBe(true);
   for (const r of results.values()) expect(['applied', 'expired']).toContain(r.status);
-  expect(await fx.admin.pendingCommands(paths)).toEqual([]);
+  expect(await op.pendingCommands()).toEqual([]);
 }
 
 describe('link cut while holding the lock', () => {

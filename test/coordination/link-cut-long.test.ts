@@ -2,7 +2,7 @@
 // re-creates its ephemeral nodes, re-queues for the lock." (Ephemeral nodes back within 1 s.)
 import { performance } from 'node:perf_hooks';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sortBySequence } from '../../src/coordination/paths.js';
+import { LOCK_PREFIX, sortBySequence } from '../../src/coordination/paths.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { pathsOf, siteConfig, sleep, startAgent, uniqueSite, waitFor, waitForLeader, type WriteRecord, useZooKeeper } from './harness.js';
 
@@ -21,6 +21,7 @@ describe('link cut for longer than the session timeout', () => {
     const configA = siteConfig({ site, agentId: 'gw-a', connect: proxy.address, sessionTimeoutMs: T_MS });
     const configB = siteConfig({ site, agentId: 'gw-b', connect: fx.zk.connectString, sessionTimeoutMs: T_MS });
     const paths = pathsOf(configA);
+    const op = fx.admin.site(paths);
     const writes: WriteRecord[] = [];
     const a = startAgent(configA, writes);
     fx.agents.push(a);
@@ -30,17 +31,14 @@ describe('link cut for longer than the session timeout', () => {
     await b.coordinator.ready();
     const oldSession = a.coordinator.sessionId;
     a.coordinator.publishReadings({ site, agentId: 'gw-a', seq: 7, devices: {} });
-    await waitFor('readings published', async () => {
-      const { data } = await fx.admin.session.get(paths.reading('gw-a'));
-      return JSON.parse(data.toString()).seq === 7;
-    }, { timeoutMs: 3000 });
+    await waitFor('readings published', async () => (await op.readings('gw-a'))?.seq === 7, { timeoutMs: 3000 });
 
     await proxy.refuse(true);
     proxy.cutAll();
     // B takes over once A's session has expired on the server; A's nodes went with it.
     const tokenB = await waitForLeader(b, T_MS + 5000);
     expect(BigInt(tokenB)).toBeGreaterThan(BigInt(tokenA));
-    expect(await fx.admin.session.exists(paths.agent('gw-a'))).toBeNull();
+    expect(await op.stat(paths.agent('gw-a'))).toBeNull();
     expect(a.coordinator.state).toBe('suspended'); // A cannot know yet: it cannot reach the server
     await sleep(300);
     await proxy.refuse(false);
@@ -61,8 +59,8 @@ describe('link cut for longer than the session timeout', () => {
       "A's ephemeral nodes under the new session",
       async () => {
         const [agentStat, readingsStat] = await Promise.all([
-          fx.admin.session.exists(paths.agent('gw-a')),
-          fx.admin.session.exists(paths.reading('gw-a')),
+          op.stat(paths.agent('gw-a')),
+          op.stat(paths.reading('gw-a')),
         ]);
         return agentStat?.ephemeralOwner === newSession && readingsStat?.ephemeralOwner === newSession;
       },
@@ -70,17 +68,17 @@ describe('link cut for longer than the session timeout', () => {
     );
     expect(performance.now() - sessionEvent.atMs).toBeLessThan(1000);
     // The latest readings, not stale ones, and a current agent document.
-    const readings = JSON.parse((await fx.admin.session.get(paths.reading('gw-a'))).data.toString());
-    expect(readings.seq).toBe(7);
-    const doc = JSON.parse((await fx.admin.session.get(paths.agent('gw-a'))).data.toString());
+    const readings = await op.readings('gw-a');
+    expect(readings?.seq).toBe(7);
+    const doc = await op.agent('gw-a');
     expect(doc).toMatchObject({ agentId: 'gw-a', site, sessionId: newSession, leader: false, token: null });
-    expect(Object.keys(doc).sort()).toEqual(['agentId', 'host', 'leader', 'pid', 'sessionId', 'site', 'startedAt', 'token', 'version']);
+    expect(Object.keys(doc ?? {}).sort()).toEqual(['agentId', 'host', 'leader', 'pid', 'sessionId', 'site', 'startedAt', 'token', 'version']);
 
     // Queued again for the lock, behind B: one node per live agent, none left from the old session.
     await waitFor('A queued for the lock', () => a.coordinator.lock.nodeName !== null, { timeoutMs: 3000 });
-    const lockNodes = sortBySequence(await fx.admin.children(paths.lock), 'lock-');
+    const lockNodes = sortBySequence(await op.children(paths.lock), LOCK_PREFIX);
     expect(lockNodes).toHaveLength(2);
-    const owners = await Promise.all(lockNodes.map((n) => fx.admin.session.exists(paths.lockNode(n.name))));
+    const owners = await Promise.all(lockNodes.map((n) => op.stat(paths.lockNode(n.name))));
     expect(owners.map((s) => s?.ephemeralOwner)).toEqual([b.coordinator.sessionId, newSession]);
     expect(a.coordinator.isLeader).toBe(false);
 
@@ -89,8 +87,8 @@ describe('link cut for longer than the session timeout', () => {
     const tokenA2 = await waitForLeader(a, 5000);
     expect(BigInt(tokenA2)).toBeGreaterThan(BigInt(tokenB));
     await waitFor('the agent document to show A as leader', async () => {
-      const d = JSON.parse((await fx.admin.session.get(paths.agent('gw-a'))).data.toString());
-      return d.leader === true && d.token === tokenA2;
+      const d = await op.agent('gw-a');
+      return d?.leader === true && d.token === tokenA2;
     }, { timeoutMs: 3000 });
   });
 });

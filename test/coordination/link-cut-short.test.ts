@@ -22,6 +22,7 @@ describe('link cut for less than the session timeout', () => {
     const configA = siteConfig({ site, agentId: 'gw-a', connect: proxy.address, sessionTimeoutMs: T_MS });
     const configB = siteConfig({ site, agentId: 'gw-b', connect: fx.zk.connectString, sessionTimeoutMs: T_MS });
     const paths = pathsOf(configA);
+    const op = fx.admin.site(paths);
     const writes: WriteRecord[] = [];
     const a = startAgent(configA, writes);
     fx.agents.push(a);
@@ -30,12 +31,12 @@ describe('link cut for less than the session timeout', () => {
     fx.agents.push(b);
     await b.coordinator.ready();
 
-    const before = await fx.admin.waitForResults(paths, [await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: 1 })], 5000);
+    const before = await op.awaitResults([await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 1 })], 5000);
     expect([...before.values()][0]?.status).toBe('applied');
     const sessionId = a.coordinator.sessionId;
     const lockNode = a.coordinator.lock.nodeName;
-    const agentStat = await fx.admin.session.exists(paths.agent('gw-a'));
-    const readingsStat = await fx.admin.session.exists(paths.reading('gw-a'));
+    const agentStat = await op.stat(paths.agent('gw-a'));
+    const readingsStat = await op.stat(paths.reading('gw-a'));
     expect(agentStat?.ephemeralOwner).toBe(sessionId);
 
     // Cut while the queue is idle: a command caught between its write and its result would be
@@ -47,15 +48,15 @@ describe('link cut for less than the session timeout', () => {
     expect(a.coordinator.gate.isOpen()).toBe(false);
     expect(a.coordinator.isLeader).toBe(false); // suspended: not acting on the lock
     const during: string[] = [];
-    for (let v = 10; v < 15; v++) during.push(await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: v }));
+    for (let v = 10; v < 15; v++) during.push(await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: v }));
     await sleep(CUT_MS);
     expect(b.coordinator.isLeader).toBe(false);
     await proxy.refuse(false);
 
     await waitForLeader(a, 5000);
     const after: string[] = [];
-    for (let v = 20; v < 25; v++) after.push(await fx.admin.submit(paths, { device: 'inv-1', point: 'activePowerLimit', value: v }));
-    const results = await fx.admin.waitForResults(paths, [...during, ...after], 10_000);
+    for (let v = 20; v < 25; v++) after.push(await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: v }));
+    const results = await op.awaitResults([...during, ...after], 10_000);
 
     // Same session, same lock node and token: leadership was re-verified, not re-acquired.
     expect(a.coordinator.sessionId).toBe(sessionId);
@@ -65,9 +66,9 @@ describe('link cut for less than the session timeout', () => {
     expect(a.events.some((e) => e.name === 'state:lost')).toBe(false);
     expect(b.events.some((e) => e.name === 'leader')).toBe(false);
     // The ephemeral nodes were never deleted and re-created: same creation zxid, same owner.
-    expect((await fx.admin.session.exists(paths.agent('gw-a')))?.czxid).toBe(agentStat?.czxid);
-    expect((await fx.admin.session.exists(paths.reading('gw-a')))?.czxid).toBe(readingsStat?.czxid);
-    expect((await fx.admin.session.exists(paths.agent('gw-a')))?.ephemeralOwner).toBe(sessionId);
+    expect((await op.stat(paths.agent('gw-a')))?.czxid).toBe(agentStat?.czxid);
+    expect((await op.stat(paths.reading('gw-a')))?.czxid).toBe(readingsStat?.czxid);
+    expect((await op.stat(paths.agent('gw-a')))?.ephemeralOwner).toBe(sessionId);
 
     // Every command applied once, by A, under its one token.
     for (const r of results.values()) expect(r).toMatchObject({ status: 'applied', agentId: 'gw-a', token });

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/coordination/clock.js';
-import { digestAclId } from '../../src/coordination/credentials.js';
+import { systemClock } from '../../src/clock.js';
+import { digestAclId, readCredentialsFile } from '../../src/coordination/credentials.js';
 import { CredentialsError, ZkError } from '../../src/coordination/errors.js';
 import { ZkSession, type SessionState } from '../../src/coordination/session.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
@@ -19,7 +19,7 @@ const proxies: TcpProxy[] = [];
 
 function session(connect: string, sessionTimeoutMs = 2000, credentialsFile?: string): ZkSession {
   const s = new ZkSession(
-    { connect, sessionTimeoutMs, nativeLogLevel: 0, ...(credentialsFile ? { credentialsFile } : {}) },
+    { connect, sessionTimeoutMs, nativeLogLevel: 0, ...(credentialsFile ? { credentials: readCredentialsFile(credentialsFile) } : {}) },
     { logger: testLogger('session'), clock: systemClock },
   );
   sessions.push(s);
@@ -184,25 +184,23 @@ describe('ZkSession', () => {
     await expect(stranger.set('/session-test-auth', Buffer.from('no'))).rejects.toMatchObject({ code: 'NOAUTH' });
   });
 
+  // The session gets credentials already read; the one reader of the file is readCredentialsFile.
   it('refuses a credentials file readable by group or others, or malformed', async () => {
     const dir = makeTempDir('coord-creds');
     const open = path.join(dir, 'open.credentials');
     fs.writeFileSync(open, 'agent:s3cret\n', { mode: 0o644 });
     fs.chmodSync(open, 0o644);
-    const s = session(zk.connectString, 2000, open);
-    expect(() => s.start()).toThrow(CredentialsError);
-    expect(() => session(zk.connectString, 2000, open).start()).toThrow(/chmod 600/);
+    expect(() => readCredentialsFile(open)).toThrow(CredentialsError);
+    expect(() => readCredentialsFile(open)).toThrow(/chmod 600/);
     try {
-      session(zk.connectString, 2000, open).start();
+      readCredentialsFile(open);
     } catch (err) {
       expect(err).toMatchObject({ code: 'CREDENTIALS_INSECURE', retryable: false });
     }
     const bad = path.join(dir, 'bad.credentials');
     fs.writeFileSync(bad, 'no-colon-here\n', { mode: 0o600 });
-    expect(() => session(zk.connectString, 2000, bad).start()).toThrow(expect.objectContaining({ code: 'CREDENTIALS_MALFORMED' }));
-    expect(() => session(zk.connectString, 2000, path.join(dir, 'missing')).start()).toThrow(
-      expect.objectContaining({ code: 'CREDENTIALS_UNREADABLE' }),
-    );
+    expect(() => readCredentialsFile(bad)).toThrow(expect.objectContaining({ code: 'CREDENTIALS_MALFORMED' }));
+    expect(() => readCredentialsFile(path.join(dir, 'missing'))).toThrow(expect.objectContaining({ code: 'CREDENTIALS_UNREADABLE' }));
   });
 
   it('uses the negotiated timeout when the server grants less than requested', async () => {

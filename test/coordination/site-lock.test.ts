@@ -3,7 +3,7 @@
 // reaction to an event-loop stall.
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { sortBySequence } from '../../src/coordination/paths.js';
+import { LOCK_PREFIX, sortBySequence } from '../../src/coordination/paths.js';
 import { AnswerDroppingProxy } from './answer-dropping-proxy.js';
 import { pathsOf, siteConfig, sleep, startAgent, uniqueSite, waitFor, waitForLeader, type TestAgent, useZooKeeper } from './harness.js';
 
@@ -40,8 +40,9 @@ describe('SiteLock', () => {
       await waitFor(`${id} queued`, () => agent.coordinator.lock.nodeName !== null, { timeoutMs: 5000 });
     }
     const paths = pathsOf(siteConfig({ site, agentId: 'gw-1', connect: fx.zk.connectString, sessionTimeoutMs: T_MS }));
+    const op = fx.admin.site(paths);
     await waitForLeader(all[0] as TestAgent, 5000);
-    const queue = sortBySequence(await fx.admin.children(paths.lock), 'lock-');
+    const queue = sortBySequence(await op.children(paths.lock), LOCK_PREFIX);
     expect(queue.map((n) => n.name)).toEqual(all.map((a) => a.coordinator.lock.nodeName));
 
     await waitFor(
@@ -71,7 +72,7 @@ describe('SiteLock', () => {
       for (const later of all.slice(i + 1)) expect(later.coordinator.isLeader).toBe(false);
       await agent.close();
     }
-    expect(await fx.admin.children(paths.lock)).toEqual([]);
+    expect(await op.children(paths.lock)).toEqual([]);
   });
 
   it('leaves no orphan lock node when the answer to its create is lost to a cut link', async () => {
@@ -80,6 +81,7 @@ describe('SiteLock', () => {
     fx.closers.push(() => proxy.close());
     const config = siteConfig({ site, agentId: 'gw-a', connect: proxy.address, sessionTimeoutMs: T_MS });
     const paths = pathsOf(config);
+    const op = fx.admin.site(paths);
     const log = { lines: [] as Record<string, unknown>[], level: 'info' };
     const a = startAgent(config, [], { logSink: log });
     fx.agents.push(a);
@@ -89,10 +91,11 @@ describe('SiteLock', () => {
     // Delete A's lock node behind its back: A queues again with a new create. The proxy lets that
     // create through to the server, swallows the answer and cuts the link: A gets CONNECTIONLOSS
     // for a node that exists. The session survives the short cut.
-    const lost = proxy.arm(['-lock-', '{"agentId":"gw-a"}']);
+    const lost = proxy.arm([`-${LOCK_PREFIX}`, '{"agentId":"gw-a"}']);
+    // Raw: deleting an agent's lock node is fault injection, nothing an operator client does.
     await fx.admin.session.delete(paths.lockNode(firstNode));
     await lost;
-    const children = await fx.admin.children(paths.lock);
+    const children = await op.children(paths.lock);
     expect(children).toHaveLength(1); // the create did happen
     const made = children[0] ?? '';
     expect(made).not.toBe(firstNode);
@@ -104,8 +107,8 @@ describe('SiteLock', () => {
     expect(log.lines.some((l) => l.msg === 'found the lock node of a create whose answer was lost' && l.node === made)).toBe(true);
     expect(a.coordinator.lock.nodeName).toBe(made);
     await sleep(300);
-    expect(await fx.admin.children(paths.lock)).toEqual([made]);
-    expect((await fx.admin.session.exists(paths.lockNode(made)))?.ephemeralOwner).toBe(a.coordinator.sessionId);
+    expect(await op.children(paths.lock)).toEqual([made]);
+    expect((await op.stat(paths.lockNode(made)))?.ephemeralOwner).toBe(a.coordinator.sessionId);
   });
 
   it('an event-loop stall closes the gate at once; the lock is re-verified before it opens again', async () => {

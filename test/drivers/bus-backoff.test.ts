@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff } from '../../src/drivers/backoff.js';
+import { Backoff } from '../../src/backoff.js';
 import { RequestQueue } from '../../src/drivers/modbus/request-queue.js';
 
 describe('Backoff', () => {

@@ -4,7 +4,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Order, PointConfig, PointType } from '../../src/config/types.js';
-import { decodePoint, encodePoint, INTEGER_RANGES, pointWidth } from '../../src/drivers/device/codec.js';
+import { pointWidth } from '../../src/config/point-width.js';
+import { decodePoint, encodePoint, INTEGER_RANGES } from '../../src/drivers/device/codec.js';
 import { CodecError } from '../../src/drivers/errors.js';
 import { point } from './codec-point.js';
 

@@ -2,7 +2,8 @@
 // codec's refusals (asserted by error class and code).
 import { describe, expect, it } from 'vitest';
 import type { Order, PointConfig, PointValue } from '../../src/config/types.js';
-import { decodePoint, encodePoint, pointWidth } from '../../src/drivers/device/codec.js';
+import { pointWidth } from '../../src/config/point-width.js';
+import { decodePoint, encodePoint } from '../../src/drivers/device/codec.js';
 import { CodecError, type CodecErrorCode } from '../../src/drivers/errors.js';
 import { point } from './codec-point.js';
 
@@ -313,7 +314,7 @@ describe('refusals', () => {
     expectCode(() => decodePoint(point({ type: 'bool', bit: 16 }), [0]), 'POINT_INVALID');
     expectCode(() => decodePoint(point({ type: 'int16', bit: 1 }), [0]), 'POINT_INVALID');
     expectCode(() => decodePoint(point({ type: 'bool', table: 'discrete', bit: 1 }), [0]), 'POINT_INVALID');
-    expectCode(() => pointWidth(point({ type: 'string' })), 'POINT_INVALID');
+    expectCode(() => decodePoint(point({ type: 'string' }), [0]), 'POINT_INVALID');
     expectCode(() => encodePoint(point({ type: 'uint16', scale: 0 }), 1), 'POINT_INVALID');
   });
 });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadProfile, profileNames } from '../../src/config/profiles.js';
 import type { PointConfig, Table } from '../../src/config/types.js';
-import { pointWidth } from '../../src/drivers/device/codec.js';
+import { pointWidth } from '../../src/config/point-width.js';
 import { DEFAULT_MAX_GAP, MAX_READ_BITS, MAX_READ_REGISTERS, planReads } from '../../src/drivers/device/planner.js';
 
 /**

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PointConfig, PointType, Table } from '../../src/config/types.js';
-import { pointWidth } from '../../src/drivers/device/codec.js';
+import { pointWidth } from '../../src/config/point-width.js';
 import { CodecError } from '../../src/drivers/errors.js';
 import { planReads, ReadPlan, slice, type ReadBlock } from '../../src/drivers/device/planner.js';
 import { point } from './codec-point.js';

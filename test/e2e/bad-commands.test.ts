@@ -3,27 +3,23 @@
 // Each gets a `rejected` or `expired` result with the reason, `command` exits 1, and the simulated
 // devices never receive a write. A valid command at the end shows the path to the device works.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type ZooKeeper from 'zookeeper';
 import { killAllChildren, spawnGridkeeper } from '../../tools/devtools/processes.js';
 import { sleep, waitFor } from '../../tools/devtools/wait.js';
-import { closeAllZk, connectZk } from '../helpers/zk-test-client.js';
 import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
-import { E2eSite, children, gridkeeper, readResults, submitRaw, waitForResults, type CliRun } from './harness.js';
+import { closeSiteClients, E2eSite, gridkeeper, type CliRun } from './harness.js';
 
 /** The site's control.commandTtlMs: short, so a command can grow old while no agent runs. */
 const SITE_TTL_MS = 2500;
 
 let zk: ZkServer;
-let zc: ZooKeeper;
 
 beforeAll(async () => {
   zk = await startZooKeeper({ tickTimeMs: 200 });
-  zc = await connectZk(zk.connectString);
 });
 
 afterAll(async () => {
   await killAllChildren();
-  closeAllZk();
+  await closeSiteClients();
   await zk?.stop();
 });
 
@@ -80,6 +76,7 @@ function commandArgs(site: E2eSite, extra: string[]): string[] {
 describe('bad commands', () => {
   it('every kind of bad command is rejected or expired with the reason, command exits 1, no device receives a write', async () => {
     const site = await E2eSite.start({ zkConnect: zk.connectString, commandTtlMs: SITE_TTL_MS });
+    const op = await site.client();
 
     // Expired: two commands created while no agent runs, older than their TTL when one starts:
     // one through the CLI with --ttl-ms (the CLI keeps waiting for the result), one raw with the
@@ -87,8 +84,8 @@ describe('bad commands', () => {
     const expiredCli = spawnGridkeeper(commandArgs(site, ['--device', 'inv-1', '--point', 'activePowerLimit', '--value', '20', '--ttl-ms', '1000']), {
       label: 'command (expires)',
     });
-    await waitFor('the CLI to submit its command', async () => (await children(zc, site.paths.commands)).length === 1, { timeoutMs: 15_000 });
-    const expiredRaw = await submitRaw(zc, site.paths, { device: 'inv-1', point: 'activePowerLimit', value: 30, issuedBy: 'e2e' });
+    await waitFor('the CLI to submit its command', async () => (await op.children(site.paths.commands)).length === 1, { timeoutMs: 15_000 });
+    const expiredRaw = await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 30, issuedBy: 'e2e' });
     await sleep(SITE_TTL_MS + 500);
 
     const agent = await site.startAgent('gw-a');
@@ -96,13 +93,13 @@ describe('bad commands', () => {
     const expiredStatus = await expiredCli.exited;
     expect(expiredStatus.code).toBe(1);
     expect(expiredCli.stdout()).toMatch(/^cmd-\d{10} expired: inv-1\.activePowerLimit = 20 by gw-a \(lock-\d{10}, token \d+\): expired: \d+ms old by ZooKeeper's clock, ttl 1000ms$/);
-    const afterExpiry = await waitForResults(zc, site.paths, [expiredRaw], 10_000);
+    const afterExpiry = await op.awaitResults([expiredRaw], 10_000);
     expect(afterExpiry.get(expiredRaw)).toMatchObject({ status: 'expired', agentId: 'gw-a', error: expect.stringMatching(/ttl 2500ms$/) });
 
     // The rest, all at once: the CLI cases as parallel processes, the raw ones meanwhile.
     const cliRuns: Promise<CliRun>[] = CLI_CASES.map((c) => gridkeeper(commandArgs(site, c.args)));
     const rawNames: string[] = [];
-    for (const c of RAW_CASES) rawNames.push(await submitRaw(zc, site.paths, c.doc));
+    for (const c of RAW_CASES) rawNames.push(await op.submit(c.doc));
     const cli = await Promise.all(cliRuns);
 
     for (const [i, c] of CLI_CASES.entries()) {
@@ -112,7 +109,7 @@ describe('bad commands', () => {
       expect(run?.stdout, c.what).toMatch(/^cmd-\d{10} rejected: \S+ = .+ by gw-a \(lock-\d{10}, token \d+\): /);
       expect(run?.stdout, c.what).toMatch(c.reason);
     }
-    const results = await waitForResults(zc, site.paths, rawNames, 10_000);
+    const results = await op.awaitResults(rawNames, 10_000);
     for (const [i, c] of RAW_CASES.entries()) {
       const r = results.get(rawNames[i] ?? '');
       expect(r?.status, `${c.what}: ${JSON.stringify(r)}`).toBe('rejected');
@@ -123,9 +120,9 @@ describe('bad commands', () => {
     }
 
     // One result per command, none pending, and the devices untouched.
-    const all = await readResults(zc, site.paths);
+    const all = await op.results();
     expect(all.size).toBe(2 + CLI_CASES.length + RAW_CASES.length);
-    expect(await children(zc, site.paths.commands)).toEqual([]);
+    expect(await op.children(site.paths.commands)).toEqual([]);
     expect(site.writes()).toEqual([]);
 
     // The same path with a good command does reach the device: exactly one write.

@@ -4,23 +4,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type ZooKeeper from 'zookeeper';
+import type { SiteClient } from '../../src/coordination/site-client.js';
 import { killAllChildren, REPO_ROOT } from '../../tools/devtools/processes.js';
 import { waitFor } from '../../tools/devtools/wait.js';
-import { closeAllZk, connectZk } from '../helpers/zk-test-client.js';
 import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
-import { E2eSite, children, getJson, getNode, gridkeeper, submitRaw, uniqueSiteName, waitForResults, type AgentProcess } from './harness.js';
+import { closeSiteClients, E2eSite, gridkeeper, openSiteClient, uniqueSiteName, type AgentProcess } from './harness.js';
 
 let zk: ZkServer;
-let zc: ZooKeeper;
 let site: E2eSite;
+/** The site's tree as an operator's program sees it. */
+let op: SiteClient;
 let a: AgentProcess;
 let tokenA: string;
 
 beforeAll(async () => {
   zk = await startZooKeeper({ tickTimeMs: 200 });
-  zc = await connectZk(zk.connectString);
   site = await E2eSite.start({ zkConnect: zk.connectString });
+  op = await site.client();
   a = await site.startAgent('gw-a');
   tokenA = String((await a.leader()).token);
   const b = await site.startAgent('gw-b');
@@ -30,7 +30,7 @@ beforeAll(async () => {
     'readings of inv-1 and wt-1 from both agents',
     async () => {
       for (const id of ['gw-a', 'gw-b']) {
-        const doc = await getJson(zc, site.paths.reading(id));
+        const doc = await op.readings(id);
         const devices = (doc?.devices ?? {}) as Record<string, { status?: string }>;
         if (devices['inv-1']?.status !== 'ok' || devices['wt-1']?.status !== 'ok') return false;
       }
@@ -42,7 +42,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await killAllChildren();
-  closeAllZk();
+  await closeSiteClients();
   await zk?.stop();
 });
 
@@ -54,16 +54,16 @@ const NO_ZK_ENV = { GRIDKEEPER_ZOOKEEPER: undefined };
 describe('gridkeeper status', () => {
   // What the status shows besides agents and devices: one applied and one rejected command.
   beforeAll(async () => {
-    const applied = await submitRaw(zc, site.paths, { device: 'inv-1', point: 'activePowerLimit', value: 64, issuedBy: 'e2e' });
-    const rejected = await submitRaw(zc, site.paths, { device: 'wt-1', point: 'curtailmentSetpoint', value: 3001, issuedBy: 'e2e' });
-    await waitForResults(zc, site.paths, [applied, rejected], 10_000);
+    const applied = await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 64, issuedBy: 'e2e' });
+    const rejected = await op.submit({ device: 'wt-1', point: 'curtailmentSetpoint', value: 3001, issuedBy: 'e2e' });
+    await op.awaitResults([applied, rejected], 10_000);
     // Both agents poll inv-1 (status shows the freshest reading of either): their readings follow
     // the write within a poll (300 ms) and a publish interval (200 ms).
     await waitFor(
       'the new limit in the readings of both agents',
       async () => {
         for (const id of ['gw-a', 'gw-b']) {
-          const devices = ((await getJson(zc, site.paths.reading(id)))?.devices ?? {}) as Record<string, { values?: Record<string, unknown> }>;
+          const devices = ((await op.readings(id))?.devices ?? {}) as Record<string, { values?: Record<string, unknown> }>;
           if (devices['inv-1']?.values?.activePowerLimit !== 64) return false;
         }
         return true;
@@ -139,7 +139,7 @@ describe('gridkeeper command', () => {
     expect(Date.parse(String(out.finishedAt))).toBeGreaterThanOrEqual(Date.parse(String(out.startedAt)));
     // The same document is what ZooKeeper holds under results/.
     const { id, ...doc } = out;
-    expect(await getJson(zc, site.paths.result(String(id)))).toEqual(doc);
+    expect(await op.readJson(op.paths.result(String(id)))).toEqual(doc);
     expect(site.limitWrites().at(-1)?.percent).toBe(57);
   });
 
@@ -166,9 +166,10 @@ describe('gridkeeper command', () => {
     // It waited (at least the 800 ms) and gave up (well before the default 10 s).
     expect(Date.now() - started).toBeGreaterThanOrEqual(800);
     expect(Date.now() - started).toBeLessThan(8000);
+    const lonelyOp = await openSiteClient(zk.connectString, lonely);
     const commands = `/gridkeeper/sites/${lonely}/commands`;
-    expect(await children(zc, commands)).toEqual(['cmd-0000000000']);
-    expect(JSON.parse((await getNode(zc, `${commands}/cmd-0000000000`))?.data ?? '{}')).toMatchObject({ device: 'inv-1', point: 'activePowerLimit', value: 10 });
+    expect(await lonelyOp.children(commands)).toEqual(['cmd-0000000000']);
+    expect((await lonelyOp.readJson(`${commands}/cmd-0000000000`)) ?? {}).toMatchObject({ device: 'inv-1', point: 'activePowerLimit', value: 10 });
 
     // --json says the same on stdout, with status null.
     const json = await gridkeeper(

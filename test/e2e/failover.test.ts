@@ -2,22 +2,18 @@
 // process serving the devices (it logs every write it receives), one real ZooKeeper server.
 // The leader dies (SIGKILL), stops cleanly (SIGTERM), or is restarted with the same agent id.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type ZooKeeper from 'zookeeper';
 import { killAllChildren } from '../../tools/devtools/processes.js';
 import { sleep, waitFor } from '../../tools/devtools/wait.js';
-import { closeAllZk, connectZk, nodeExists } from '../helpers/zk-test-client.js';
 import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
-import { E2eSite, children, getNode, readResults, submitRaw, waitForResults, type AgentProcess } from './harness.js';
+import { closeSiteClients, E2eSite, type AgentProcess } from './harness.js';
 
 /** Requested (and, with tickTime 200 ms, granted) session timeout of the agents. */
 const T_MS = 3000;
 
 let zk: ZkServer;
-let zc: ZooKeeper;
 
 beforeAll(async () => {
   zk = await startZooKeeper({ tickTimeMs: 200 });
-  zc = await connectZk(zk.connectString);
 });
 
 afterEach(async () => {
@@ -26,7 +22,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await killAllChildren();
-  closeAllZk();
+  await closeSiteClients();
   await zk?.stop();
 });
 
@@ -42,12 +38,13 @@ async function leaderAndStandby(site: E2eSite): Promise<{ a: AgentProcess; b: Ag
 describe('leader killed with SIGKILL', () => {
   it('the standby applies the queued commands within session timeout + 2 s of the kill, each once, with a larger token', async () => {
     const site = await E2eSite.start({ zkConnect: zk.connectString, sessionTimeoutMs: T_MS });
+    const op = await site.client();
     const { a, b, tokenA } = await leaderAndStandby(site);
 
     // Two commands the leader applies while alive: their results carry its token.
-    const early = [await submitRaw(zc, site.paths, { device: 'inv-1', point: 'activePowerLimit', value: 11 })];
-    early.push(await submitRaw(zc, site.paths, { device: 'inv-1', point: 'activePowerLimit', value: 12 }));
-    const earlyResults = await waitForResults(zc, site.paths, early, 10_000);
+    const early = [await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 11 })];
+    early.push(await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 12 }));
+    const earlyResults = await op.awaitResults(early, 10_000);
     for (const name of early) expect(earlyResults.get(name)).toMatchObject({ status: 'applied', agentId: 'gw-a', token: tokenA });
 
     // Freeze the leader (SIGSTOP) so that commands queue up behind it: a frozen process neither
@@ -56,17 +53,17 @@ describe('leader killed with SIGKILL', () => {
     // the successor redo that (absolute) setpoint, which the coordination tests cover.
     a.child.kill('SIGSTOP');
     const queued: string[] = [];
-    for (let v = 13; v <= 17; v++) queued.push(await submitRaw(zc, site.paths, { device: 'inv-1', point: 'activePowerLimit', value: v }));
+    for (let v = 13; v <= 17; v++) queued.push(await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: v }));
     a.child.kill('SIGKILL');
     const killedAt = Date.now();
     await a.child.exited;
     // And a few more while the dead leader's session still holds the lock.
-    for (let v = 18; v <= 20; v++) queued.push(await submitRaw(zc, site.paths, { device: 'inv-1', point: 'activePowerLimit', value: v }));
+    for (let v = 18; v <= 20; v++) queued.push(await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: v }));
 
     // The standby can take over only once the dead leader's session expires: at most T after it was
     // last heard (before the SIGSTOP), rounded up to the server's 200 ms tick. The bound of the issue,
     // T + 2 s, leaves the rest for noticing, verifying the lock and working through 8 commands.
-    const results = await waitForResults(zc, site.paths, queued, T_MS + 10_000);
+    const results = await op.awaitResults(queued, T_MS + 10_000);
     const doneAfterMs = Date.now() - killedAt;
     console.log(`SIGKILL: ${queued.length} queued commands applied by the standby ${doneAfterMs} ms after the kill`);
     expect(doneAfterMs).toBeLessThan(T_MS + 2000);
@@ -78,7 +75,7 @@ describe('leader killed with SIGKILL', () => {
 
     // Exactly one result per command (results/ has exactly our 7 names) and nothing left pending.
     expect([...results.keys()].sort()).toEqual([...early, ...queued].sort());
-    expect(await children(zc, site.paths.commands)).toEqual([]);
+    expect(await op.children(site.paths.commands)).toEqual([]);
 
     // The simulator received each value exactly once, in submission order, the queued ones from
     // the standby's Modbus connection only (the dead leader's connection wrote 11 and 12).
@@ -96,10 +93,11 @@ describe('leader killed with SIGKILL', () => {
 describe('leader stopped with SIGTERM', () => {
   it('hands over in under 1 s, its ephemeral nodes are gone at once, and it exits 0 within 5 s', async () => {
     const site = await E2eSite.start({ zkConnect: zk.connectString, sessionTimeoutMs: T_MS });
+    const op = await site.client();
     const { a, b, tokenA } = await leaderAndStandby(site);
     // Both agents have published their nodes.
-    await waitFor('readings of both agents', async () => (await children(zc, site.paths.readings)).length === 2, { timeoutMs: 10_000 });
-    expect(await children(zc, site.paths.agents)).toEqual(['gw-a', 'gw-b']);
+    await waitFor('readings of both agents', async () => (await op.children(site.paths.readings)).length === 2, { timeoutMs: 10_000 });
+    expect(await op.agents()).toEqual(['gw-a', 'gw-b']);
 
     const from = b.child.lines.length;
     const stoppedAt = Date.now();
@@ -109,8 +107,8 @@ describe('leader stopped with SIGTERM', () => {
     const exitedAfterMs = Date.now() - stoppedAt;
     // Checked at once, well before the session timeout (3 s) could have removed them: the agent
     // closed its session on the way out.
-    const agentNodeLeft = await nodeExists(zc, site.paths.agent('gw-a'));
-    const readingsNodeLeft = await nodeExists(zc, site.paths.reading('gw-a'));
+    const agentNodeLeft = (await op.stat(site.paths.agent('gw-a'))) !== null;
+    const readingsNodeLeft = (await op.stat(site.paths.reading('gw-a'))) !== null;
     const checkedAfterMs = Date.now() - stoppedAt;
 
     expect(status).toEqual({ code: 0, signal: null });
@@ -125,8 +123,8 @@ describe('leader stopped with SIGTERM', () => {
     expect(a.child.stdout()).toContain('"msg":"agent stopped"');
 
     // The new leader acts: a command is applied by gw-b.
-    const name = await submitRaw(zc, site.paths, { device: 'wt-1', point: 'curtailmentSetpoint', value: 1200 });
-    const results = await waitForResults(zc, site.paths, [name], 10_000);
+    const name = await op.submit({ device: 'wt-1', point: 'curtailmentSetpoint', value: 1200 });
+    const results = await op.awaitResults([name], 10_000);
     expect(results.get(name)).toMatchObject({ status: 'applied', agentId: 'gw-b', readBack: 1200 });
   });
 });
@@ -134,16 +132,17 @@ describe('leader stopped with SIGTERM', () => {
 describe('agent restarted with the same id', () => {
   it('a restart right after SIGKILL waits out the old session; a second live agent with that id exits 1 with a clear message', async () => {
     const site = await E2eSite.start({ zkConnect: zk.connectString, sessionTimeoutMs: T_MS });
+    const op = await site.client();
     const first = await site.startAgent('gw-a');
     await first.leader();
-    const oldOwner = (await getNode(zc, site.paths.agent('gw-a')))?.stat.ephemeralOwner;
+    const oldOwner = (await op.stat(site.paths.agent('gw-a')))?.ephemeralOwner;
     expect(oldOwner).toBeDefined();
 
     first.child.kill('SIGKILL');
     await first.child.exited;
     const killedAt = Date.now();
     // The old session's ephemeral node lingers until the session expires (about T).
-    expect(await nodeExists(zc, site.paths.agent('gw-a'))).toBe(true);
+    expect(await op.stat(site.paths.agent('gw-a'))).not.toBeNull();
 
     const second = await site.startAgent('gw-a');
     await second.child.waitForJson((o) => typeof o.msg === 'string' && /waiting for it to vanish/.test(o.msg), 10_000);
@@ -152,13 +151,13 @@ describe('agent restarted with the same id', () => {
     await second.leader(T_MS + 10_000);
     const readyAfterMs = Date.now() - killedAt;
     expect(second.child.isRunning()).toBe(true);
-    const node = await getNode(zc, site.paths.agent('gw-a'));
+    const node = await op.node(site.paths.agent('gw-a'));
     expect(node?.stat.ephemeralOwner).not.toBe(oldOwner);
     // The agent document follows the leadership within a publish interval (200 ms).
     await waitFor(
       'the new agent document to say leader',
       async () => {
-        const doc = JSON.parse((await getNode(zc, site.paths.agent('gw-a')))?.data ?? '{}') as Record<string, unknown>;
+        const doc = (await op.agent('gw-a')) ?? {};
         return doc.pid === second.child.pid && doc.leader === true && doc.agentId === 'gw-a';
       },
       { timeoutMs: 5000 },
@@ -176,10 +175,10 @@ describe('agent restarted with the same id', () => {
     // The running agent is untouched: still alive, still the owner of its node, still leading.
     await sleep(300);
     expect(second.child.isRunning()).toBe(true);
-    expect((await getNode(zc, site.paths.agent('gw-a')))?.stat.ephemeralOwner).toBe(node?.stat.ephemeralOwner);
-    const name = await submitRaw(zc, site.paths, { device: 'inv-1', point: 'enabled', value: false });
-    const results = await waitForResults(zc, site.paths, [name], 10_000);
+    expect((await op.stat(site.paths.agent('gw-a')))?.ephemeralOwner).toBe(node?.stat.ephemeralOwner);
+    const name = await op.submit({ device: 'inv-1', point: 'enabled', value: false });
+    const results = await op.awaitResults([name], 10_000);
     expect(results.get(name)).toMatchObject({ status: 'applied', agentId: 'gw-a' });
-    expect((await readResults(zc, site.paths)).size).toBe(1);
+    expect((await op.results()).size).toBe(1);
   });
 });

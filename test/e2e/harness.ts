@@ -1,30 +1,32 @@
 // Shared pieces of the end-to-end tests: they run the BUILT CLI (`./bin/gridkeeper`, from dist/) as
 // real processes against a real ZooKeeper and a simulator process (`gridkeeper simulate
-// --write-log`), and look at the outcome from outside: the ZooKeeper tree through a plain client,
-// the simulator's write log, the agents' JSON log lines and their HTTP endpoint.
+// --write-log`), and look at the outcome from outside: the ZooKeeper tree through the operator's
+// client (SiteClient, as `gridkeeper status` reads it), the simulator's write log, the agents' JSON
+// log lines and their HTTP endpoint.
 //
 //   const zk = await startZooKeeper();
 //   const site = await E2eSite.start({ zkConnect: zk.connectString });  // config + simulator
 //   const a = site.startAgent('gw-a');                                  // gridkeeper run
 //   await a.leader();                                                   // 'site lock acquired: leader'
-//   const zc = await connectZk(zk.connectString);
-//   const id = await submitRaw(zc, site.paths, { device: 'inv-1', point: 'activePowerLimit', value: 42 });
-//   const results = await waitForResults(zc, site.paths, [id], 10_000);
+//   const op = await site.client();                                     // SiteClient of the site
+//   const id = await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 42 });
+//   const results = await op.awaitResults([id], 10_000);
 //   site.writes();                                                      // what the devices received
 //
-// Everything a test starts is a tracked child (killAllChildren() in afterAll), and configs live in a
-// temp dir removed when the test process ends.
+// Everything a test starts is a tracked child (killAllChildren() in afterAll), site clients are
+// closed by closeSiteClients() (afterAll), and configs live in a temp dir removed when the test
+// process ends.
 import fs from 'node:fs';
 import path from 'node:path';
+import { pino } from 'pino';
 import { stringify } from 'yaml';
-import ZooKeeper from 'zookeeper';
 import { parseConfig } from '../../src/config/load.js';
+import { DEFAULT_ROOT, SitePaths } from '../../src/coordination/paths.js';
+import { SiteClient } from '../../src/coordination/site-client.js';
 import { freePort, runToCompletion, spawnGridkeeper, GRIDKEEPER_BIN, type ChildHandle, type ExitStatus, type SpawnOptions } from '../../tools/devtools/processes.js';
 import { makeTempDir } from '../../tools/devtools/temp-dirs.js';
-import { waitFor } from '../../tools/devtools/wait.js';
-import { nodeExists } from '../helpers/zk-test-client.js';
 
-export const ROOT = '/gridkeeper';
+export const ROOT = DEFAULT_ROOT;
 
 // ---- site configs -------------------------------------------------------------------------------
 
@@ -41,41 +43,6 @@ export interface SiteOptions {
   publishIntervalMs?: number;
   pollIntervalMs?: number;
   busTimeoutMs?: number;
-}
-
-/** The ZooKeeper paths of one site (CONTRACT.md section 3). */
-export class SitePaths {
-  readonly base: string;
-  constructor(readonly site: string) {
-    this.base = `${ROOT}/sites/${site}`;
-  }
-  get agents(): string {
-    return `${this.base}/agents`;
-  }
-  get readings(): string {
-    return `${this.base}/readings`;
-  }
-  get lock(): string {
-    return `${this.base}/lock`;
-  }
-  get commands(): string {
-    return `${this.base}/commands`;
-  }
-  get results(): string {
-    return `${this.base}/results`;
-  }
-  agent(id: string): string {
-    return `${this.agents}/${id}`;
-  }
-  reading(id: string): string {
-    return `${this.readings}/${id}`;
-  }
-  command(name: string): string {
-    return `${this.commands}/${name}`;
-  }
-  result(name: string): string {
-    return `${this.results}/${name}`;
-  }
 }
 
 let siteCounter = 0;
@@ -129,13 +96,14 @@ export class E2eSite {
   readonly writeLog: string;
   readonly sessionTimeoutMs: number;
   private simulator: ChildHandle | null = null;
+  private operator: Promise<SiteClient> | null = null;
 
   private constructor(
     private readonly opts: SiteOptions,
     readonly modbusPort: number,
   ) {
     this.site = opts.site ?? uniqueSiteName('site');
-    this.paths = new SitePaths(this.site);
+    this.paths = new SitePaths(ROOT, this.site);
     this.dir = makeTempDir('e2e');
     this.writeLog = path.join(this.dir, 'writes.jsonl');
     this.sessionTimeoutMs = opts.sessionTimeoutMs ?? 3000;
@@ -146,6 +114,12 @@ export class E2eSite {
     const site = new E2eSite(opts, await freePort());
     await site.startSimulator();
     return site;
+  }
+
+  /** The operator's client of this site (one per site, opened on first use). */
+  client(): Promise<SiteClient> {
+    this.operator ??= openSiteClient(this.opts.zkConnect, this.site);
+    return this.operator;
   }
 
   /** The config document of one agent (or of the simulator: agent id and HTTP do not matter there). */
@@ -271,97 +245,19 @@ export function gridkeeper(args: string[], opts: SpawnOptions & { timeoutMs?: nu
 
 // ---- the ZooKeeper tree, seen from outside ------------------------------------------------------
 
-export function text(data: unknown): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  return String(data);
+const siteClients = new Set<SiteClient>();
+
+/** An operator client of `site` on a session of its own, as `gridkeeper status` and `command` use. */
+export async function openSiteClient(zkConnect: string, site: string): Promise<SiteClient> {
+  // Generous: a first connect on 2 shared cores, possibly right after the server started.
+  const client = await SiteClient.open({ connect: zkConnect, root: ROOT, site, connectTimeoutMs: 15_000 }, { logger: pino({ level: 'silent' }) });
+  siteClients.add(client);
+  return client;
 }
 
-/** Children of `path`, [] when it does not exist. */
-export async function children(zc: ZooKeeper, path: string): Promise<string[]> {
-  if (!(await nodeExists(zc, path))) return [];
-  try {
-    return (await zc.get_children(path, false)).sort();
-  } catch (err) {
-    if (isNoNode(err)) return [];
-    throw err;
-  }
-}
-
-/** Data and stat of a node, null when it does not exist. */
-export async function getNode(zc: ZooKeeper, path: string): Promise<{ data: string; stat: { czxid: number; ctime: number; ephemeralOwner: string } } | null> {
-  try {
-    const [stat, data] = (await zc.get(path, false)) as [{ czxid: number; ctime: number; ephemeralOwner: string }, unknown];
-    return { data: text(data), stat };
-  } catch (err) {
-    if (isNoNode(err)) return null;
-    throw err;
-  }
-}
-
-export async function getJson(zc: ZooKeeper, path: string): Promise<Record<string, unknown> | null> {
-  const node = await getNode(zc, path);
-  return node === null ? null : (JSON.parse(node.data) as Record<string, unknown>);
-}
-
-function isNoNode(err: unknown): boolean {
-  return err instanceof Error && err.message.startsWith(`${ZooKeeper.constants.ZNONODE} `);
-}
-
-/** Creates `path` and its parents as persistent nodes (where missing). */
-export async function mkdirs(zc: ZooKeeper, path: string): Promise<void> {
-  let at = '';
-  for (const part of path.split('/').filter((p) => p !== '')) {
-    at += `/${part}`;
-    if (await nodeExists(zc, at)) continue;
-    try {
-      await zc.create(at, '', ZooKeeper.constants.ZOO_PERSISTENT);
-    } catch (err) {
-      if (!(err instanceof Error && err.message.startsWith(`${ZooKeeper.constants.ZNODEEXISTS} `))) throw err;
-    }
-  }
-}
-
-/**
- * Creates `commands/cmd-N` with `doc` (an object is JSON-encoded, a string is written as is, so that
- * malformed documents can be submitted), as any program may (CONTRACT.md section 3). Returns `cmd-N`.
- */
-export async function submitRaw(zc: ZooKeeper, paths: SitePaths, doc: Record<string, unknown> | string): Promise<string> {
-  await mkdirs(zc, paths.commands);
-  const data = typeof doc === 'string' ? doc : JSON.stringify(doc);
-  const created = await zc.create(`${paths.commands}/cmd-`, data, ZooKeeper.constants.ZOO_PERSISTENT_SEQUENTIAL);
-  return created.slice(created.lastIndexOf('/') + 1);
-}
-
-export interface ResultDoc {
-  command: unknown;
-  status: string;
-  agentId: string;
-  lock: string;
-  token: string;
-  startedAt: string;
-  finishedAt: string;
-  readBack: unknown;
-  error: string | null;
-}
-
-/** Every result of the site, by command name. */
-export async function readResults(zc: ZooKeeper, paths: SitePaths): Promise<Map<string, ResultDoc>> {
-  const out = new Map<string, ResultDoc>();
-  for (const name of await children(zc, paths.results)) {
-    const doc = await getJson(zc, paths.result(name));
-    if (doc !== null) out.set(name, doc as unknown as ResultDoc);
-  }
-  return out;
-}
-
-/** Waits until every one of `names` has a result; returns all results of the site. */
-export async function waitForResults(zc: ZooKeeper, paths: SitePaths, names: string[], timeoutMs: number): Promise<Map<string, ResultDoc>> {
-  return waitFor(
-    `results for ${names.length} commands of ${paths.site}`,
-    async () => {
-      const results = await readResults(zc, paths);
-      return names.every((n) => results.has(n)) ? results : undefined;
-    },
-    { timeoutMs, intervalMs: 50 },
-  );
+/** Closes every client openSiteClient() opened (closing one twice is harmless). For afterAll. */
+export async function closeSiteClients(): Promise<void> {
+  const clients = [...siteClients];
+  siteClients.clear();
+  await Promise.all(clients.map((c) => c.close()));
 }

@@ -8,25 +8,22 @@
 //        \                                                      /
 //         `---------------> simulator (Modbus TCP) <-----------'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type ZooKeeper from 'zookeeper';
+import type { SiteClient } from '../../src/coordination/site-client.js';
 import { killAllChildren } from '../../tools/devtools/processes.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { sleep, waitFor } from '../../tools/devtools/wait.js';
-import { closeAllZk, connectZk, nodeExists } from '../helpers/zk-test-client.js';
 import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
-import { E2eSite, children, logLines, submitRaw, timeOf, waitForResults } from './harness.js';
+import { closeSiteClients, E2eSite, logLines, timeOf } from './harness.js';
 
 /** Session timeout of both agents; the lease is T/2 = 1500 ms, the bus timeout 500 ms <= T/4. */
 const T_MS = 3000;
 const SUBMIT_EVERY_MS = 100;
 
 let zk: ZkServer;
-let zc: ZooKeeper;
 let proxy: TcpProxy | null = null;
 
 beforeAll(async () => {
   zk = await startZooKeeper({ tickTimeMs: 200 });
-  zc = await connectZk(zk.connectString);
 });
 
 afterEach(async () => {
@@ -38,17 +35,17 @@ afterEach(async () => {
 
 afterAll(async () => {
   await killAllChildren();
-  closeAllZk();
+  await closeSiteClients();
   await zk?.stop();
 });
 
 /** Submits a command every SUBMIT_EVERY_MS until stopped; values run 1, 2, 3, ... (so each write is traceable). */
-function commandLoop(site: E2eSite): { names: string[]; stop: () => Promise<void> } {
+function commandLoop(op: SiteClient): { names: string[]; stop: () => Promise<void> } {
   const names: string[] = [];
   let running = true;
   const done = (async () => {
     for (let i = 1; running; i++) {
-      names.push(await submitRaw(zc, site.paths, { device: 'inv-1', point: 'activePowerLimit', value: ((i - 1) % 100) + 1 }));
+      names.push(await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: ((i - 1) % 100) + 1 }));
       await sleep(SUBMIT_EVERY_MS);
     }
   })();
@@ -64,13 +61,14 @@ function commandLoop(site: E2eSite): { names: string[]; stop: () => Promise<void
 describe('silent partition of the leader from ZooKeeper', () => {
   it("closes A's gate within its lease, lets B lead only after A's session expired, and A never writes after B's first write", async () => {
     const site = await E2eSite.start({ zkConnect: zk.connectString, sessionTimeoutMs: T_MS });
+    const op = await site.client();
     proxy = await startTcpProxy({ port: zk.port });
     const a = await site.startAgent('gw-a', { zkConnect: proxy.address });
     const tokenA = String((await a.leader()).token);
     const b = await site.startAgent('gw-b');
     await b.child.waitForJson((o) => o.msg === 'lock node created; queued for the site lock', 20_000);
 
-    const loop = commandLoop(site);
+    const loop = commandLoop(op);
     try {
       // A applies commands for a while: its Modbus connection shows in the write log.
       await waitFor('A to apply a few commands', () => site.limitWrites().length >= 5, { timeoutMs: 10_000 });
@@ -83,7 +81,7 @@ describe('silent partition of the leader from ZooKeeper', () => {
       // Watch A's session from outside: its agents/ node goes when the server expires the session.
       const sessionGoneAt = await waitFor(
         "A's session to expire (its agents/ node gone)",
-        async () => ((await nodeExists(zc, site.paths.agent('gw-a'))) ? undefined : Date.now()),
+        async () => ((await op.stat(site.paths.agent('gw-a'))) !== null ? undefined : Date.now()),
         { timeoutMs: T_MS + 10_000, intervalMs: 20 },
       );
       const bLeader = await b.child.waitForJson((o) => o.msg === 'site lock acquired: leader', 10_000, { from: bFrom });
@@ -94,9 +92,9 @@ describe('silent partition of the leader from ZooKeeper', () => {
       await loop.stop();
 
       // Every command got exactly one result (one znode per command name), nothing stays pending.
-      const results = await waitForResults(zc, site.paths, loop.names, 15_000);
+      const results = await op.awaitResults(loop.names, 15_000);
       expect([...results.keys()].sort()).toEqual([...loop.names].sort());
-      expect(await children(zc, site.paths.commands)).toEqual([]);
+      expect(await op.children(site.paths.commands)).toEqual([]);
       const tokenB = String(bLeader.token);
       expect(BigInt(tokenB)).toBeGreaterThan(BigInt(tokenA));
       for (const name of loop.names) {
@@ -155,9 +153,9 @@ describe('silent partition of the leader from ZooKeeper', () => {
       const healFrom = a.child.lines.length;
       proxy.thaw();
       await a.child.waitForJson((o) => o.msg === 'lock node created; queued for the site lock', T_MS + 10_000, { from: healFrom });
-      await waitFor("A's agents/ node back", () => nodeExists(zc, site.paths.agent('gw-a')), { timeoutMs: 5000 });
-      const after = await submitRaw(zc, site.paths, { device: 'inv-1', point: 'activePowerLimit', value: 99 });
-      const last = await waitForResults(zc, site.paths, [after], 10_000);
+      await waitFor("A's agents/ node back", async () => (await op.stat(site.paths.agent('gw-a'))) !== null, { timeoutMs: 5000 });
+      const after = await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 99 });
+      const last = await op.awaitResults([after], 10_000);
       expect(last.get(after)).toMatchObject({ status: 'applied', agentId: 'gw-b' });
       expect(
         site

@@ -5,15 +5,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAllChildren, spawnGridkeeper } from '../../tools/devtools/processes.js';
 import { sleep, waitFor } from '../../tools/devtools/wait.js';
-import { closeAllZk, closeZk, connectZk } from '../helpers/zk-test-client.js';
 import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
-import { E2eSite, readResults, submitRaw, waitForResults } from './harness.js';
+import { closeSiteClients, E2eSite, openSiteClient } from './harness.js';
 
 let zk: ZkServer | null = null;
 
 afterAll(async () => {
   await killAllChildren();
-  closeAllZk();
+  await closeSiteClients();
   await zk?.stop();
 });
 
@@ -29,9 +28,9 @@ describe('ZooKeeper down at start', () => {
     zk = server;
     const site = await E2eSite.start({ zkConnect: server.connectString });
     // A command submitted before the outage: it waits in ZooKeeper for an agent.
-    const observer = await connectZk(server.connectString);
-    const before = await submitRaw(observer, site.paths, { device: 'inv-1', point: 'activePowerLimit', value: 33, issuedBy: 'e2e' });
-    closeZk(observer);
+    const observer = await openSiteClient(server.connectString, site.site);
+    const before = await observer.submit({ device: 'inv-1', point: 'activePowerLimit', value: 33, issuedBy: 'e2e' });
+    await observer.close();
     await server.stop(); // data kept: start() brings the same tree back on the same port
 
     const agent = await site.startAgent('gw-a');
@@ -74,10 +73,10 @@ describe('ZooKeeper down at start', () => {
     expect(status.code, cli.stderr()).toBe(0);
     expect(cli.stdout()).toMatch(/^cmd-0000000001 applied: inv-1\.activePowerLimit = 44 by gw-a /);
 
-    const zc = await connectZk(server.connectString);
-    const results = await waitForResults(zc, site.paths, [before], 10_000);
+    const op = await openSiteClient(server.connectString, site.site);
+    const results = await op.awaitResults([before], 10_000);
     expect(results.get(before)).toMatchObject({ status: 'applied', agentId: 'gw-a', readBack: 33 });
-    expect((await readResults(zc, site.paths)).size).toBe(2);
+    expect((await op.results()).size).toBe(2);
     // In submission order, each once.
     expect(site.limitWrites().map((w) => w.percent)).toEqual([33, 44]);
     const up = await waitFor(

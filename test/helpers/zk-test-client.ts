@@ -1,6 +1,8 @@
-// A plain client of the `zookeeper` package for tests that look at the tree from outside (an
-// observer that checks nodes appear and vanish). Production code has its own wrapper in
-// src/coordination; this one only connects with safe settings and cleans up.
+// A plain client of the `zookeeper` package, for the tests of the test tooling itself (throwaway
+// ZooKeeper servers, the TCP proxy): they check nodes appear and vanish without any of the product's
+// code in the way. Tests that read or write a site's tree use the operator's client, SiteClient
+// (src/coordination/site-client.ts), as `gridkeeper status` does; this one only connects with safe
+// settings and cleans up.
 import ZooKeeper from 'zookeeper';
 import { waitFor } from '../../tools/devtools/wait.js';
 

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { profileNames } from '../../src/config/profiles.js';
 import type { DeviceConfig, Table } from '../../src/config/types.js';
-import { decodePoint, pointWidth } from '../../src/drivers/device/codec.js';
+import { pointWidth } from '../../src/config/point-width.js';
+import { decodePoint } from '../../src/drivers/device/codec.js';
 import { SimulatedSite, frozenOptions } from '../../src/simulator/index.js';
 import { ModbusClient, PROFILES_YAML, pointBlocks, siteConfig } from './support.js';
 

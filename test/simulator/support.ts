@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { ModbusRTU as ModbusRTUClass } from 'modbus-serial/ModbusRTU.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { PointConfig, SiteConfig, Table } from '../../src/config/types.js';
-import { pointWidth } from '../../src/drivers/device/codec.js';
+import { pointWidth } from '../../src/config/point-width.js';
 
 /** A site with one device per built-in profile on one TCP bus, plus a meter without a profile. */
 export const PROFILES_YAML = `

@@ -1,6 +1,8 @@
-// An agent (`gridkeeper run`) as a child process of the bench, and its HTTP endpoint.
+// An agent (`gridkeeper run`) as a child process of the bench, its HTTP endpoint, and its place in
+// the site's tree.
+import type { SiteClient } from '../../src/coordination/site-client.js';
 import { spawnGridkeeper, type ChildHandle } from '../devtools/processes.js';
-import { until, WaitAborted } from './zk.js';
+import { waitFor, WaitAbortedError } from '../devtools/wait.js';
 
 export function startAgent(configFile: string, label: string): ChildHandle {
   // warn: the agent logs a line per state change at info; a bench run wants quiet children.
@@ -32,10 +34,19 @@ export async function healthz(httpPort: number): Promise<Healthz> {
 
 /** Waits until every device of the agent has been polled successfully and ZooKeeper is connected. */
 export function untilAllOk(child: ChildHandle, httpPort: number, deviceCount: number, timeoutMs: number): Promise<true> {
-  return until(`${child.label}: ${deviceCount} devices ok and ZooKeeper connected`, timeoutMs, async () => {
-    if (!child.isRunning()) throw new WaitAborted(`${child.label} exited\n${child.tail()}`);
-    const h = await healthz(httpPort);
-    const ok = Object.values(h.devices).filter((s) => s === 'ok').length;
-    return ok === deviceCount && h.zookeeper === 'connected' ? true : null;
-  }, 200);
+  return waitFor(
+    `${child.label}: ${deviceCount} devices ok and ZooKeeper connected`,
+    async () => {
+      if (!child.isRunning()) throw new WaitAbortedError(`${child.label} exited\n${child.tail()}`);
+      const h = await healthz(httpPort);
+      const ok = Object.values(h.devices).filter((s) => s === 'ok').length;
+      return ok === deviceCount && h.zookeeper === 'connected';
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
+}
+
+/** Waits until `agentId` holds the site lock and says so in its agents/ document. */
+export function untilLeader(client: SiteClient, agentId: string, timeoutMs: number): Promise<true> {
+  return waitFor(`${agentId} to hold the lock of ${client.paths.siteId}`, async () => (await client.agent(agentId))?.leader === true, { timeoutMs });
 }

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ZkSession } from '../../src/coordination/index.js';
+import { pino } from 'pino';
+import { connectSession, type ZkSession } from '../../src/coordination/index.js';
 import { killAllChildren, REPO_ROOT } from '../devtools/processes.js';
 import { makeTempDir } from '../devtools/temp-dirs.js';
 import { startZooKeeper, type ZkServer } from '../devtools/zookeeper.js';
@@ -17,7 +18,6 @@ import { footprint } from './footprint.js';
 import { publishLatency } from './publish-latency.js';
 import { requestsPerPoll } from './requests-per-poll.js';
 import { scale } from './scale.js';
-import { openSession } from './zk.js';
 
 interface Context {
   dir: string;
@@ -62,7 +62,9 @@ async function main(): Promise<number> {
   try {
     log('starting ZooKeeper (tickTime 200 ms)');
     zk = await startZooKeeper({ tickTimeMs: 200 });
-    session = await openSession(zk.connectString);
+    // One session for every section: each reads its site through a SiteClient on it, and times
+    // bare ZooKeeper round trips on it as the baselines.
+    session = await connectSession({ connect: zk.connectString, sessionTimeoutMs: 10_000, connectTimeoutMs: 30_000 }, { logger: pino({ level: 'silent' }) });
     for (const m of selected) {
       log(`${m.title} ...`);
       const started = performance.now();

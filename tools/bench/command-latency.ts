@@ -1,13 +1,12 @@
 // 3. Command latency: from creating a command znode to reading its `applied` result (an exists
 // watch on results/cmd-N, then get), 200 commands one after the other to a loopback simulated
 // inverter. Baseline: a bare ZooKeeper create + get on the same server and session.
-import type { ZkSession } from '../../src/coordination/index.js';
+import { DEFAULT_ROOT, SiteClient, SitePaths, type ZkSession } from '../../src/coordination/index.js';
 import { freePort } from '../devtools/ports.js';
-import { startAgent, untilAllOk } from './agent-process.js';
+import { startAgent, untilAllOk, untilLeader } from './agent-process.js';
 import { startLoopbackSite } from './loopback.js';
 import { figure, summaryRow, type Section } from './report.js';
 import { summarize, type Summary } from './stats.js';
-import { awaitResult, sitePaths, submitCommand, untilLeader } from './zk.js';
 
 const COMMANDS = 200;
 const WARM_UP_COMMANDS = 5;
@@ -16,7 +15,7 @@ const P99_TARGET_MS = 100;
 
 export async function commandLatency(dir: string, zookeeper: string, session: ZkSession): Promise<Section> {
   const site = await startLoopbackSite(dir, 'bench-command', zookeeper, 1);
-  const paths = sitePaths(site.site);
+  const client = new SiteClient(session, new SitePaths(DEFAULT_ROOT, site.site));
   const httpPort = await freePort();
   const agent = startAgent(site.agentConfig('cmd-agent', { httpPort }), 'command agent');
   const latencies: number[] = [];
@@ -25,12 +24,13 @@ export async function commandLatency(dir: string, zookeeper: string, session: Zk
   let baseline: number[] = [];
   try {
     await untilAllOk(agent, httpPort, 1, 30_000);
-    await untilLeader(session, paths, 'cmd-agent', 30_000);
+    await untilLeader(client, 'cmd-agent', 30_000);
     const send = async (i: number): Promise<number> => {
       const t0 = performance.now();
-      const name = await submitCommand(session, paths, { device: 'inv-1', point: 'activePowerLimit', value: 10 + (i % 80), issuedBy: 'bench' });
-      const result = await awaitResult(session, paths, name, 10_000);
+      const name = await client.submit({ device: 'inv-1', point: 'activePowerLimit', value: 10 + (i % 80), issuedBy: 'bench' });
+      const result = await client.awaitResult(name, 10_000);
       const ms = performance.now() - t0;
+      if (result === null) throw new Error(`Timeout after 10000ms waiting for the result of ${name}`);
       if (result.status !== 'applied') notApplied.push(`${name}: ${String(result.status)} ${String(result.error)}`);
       if (typeof result.startedAt === 'string' && typeof result.finishedAt === 'string') handling.push(Date.parse(result.finishedAt) - Date.parse(result.startedAt));
       return ms;
@@ -39,7 +39,8 @@ export async function commandLatency(dir: string, zookeeper: string, session: Zk
     notApplied.length = 0;
     handling.length = 0;
     for (let i = 0; i < COMMANDS; i++) latencies.push(await send(i));
-    baseline = await createGetRoundTrips(session, `${paths.site}/bench-rt`, COMMANDS);
+    // The baseline is bare ZooKeeper, below anything the site client offers: on the raw session.
+    baseline = await createGetRoundTrips(session, `${client.paths.site}/bench-rt`, COMMANDS);
   } finally {
     await agent.stop(6000);
     await site.close();

@@ -2,13 +2,14 @@
 // Each run signals the leader (SIGTERM five times, then SIGKILL five times), submits a command right
 // after, and times signal → the command's `applied` result written by the standby. The stopped
 // agent is then replaced by a fresh one (new id), which queues behind the new leader.
+import { pino } from 'pino';
+import { connectSession, DEFAULT_ROOT, SiteClient, SitePaths, type ZkSession } from '../../src/coordination/index.js';
 import type { ChildHandle } from '../devtools/processes.js';
-import type { ZkSession } from '../../src/coordination/index.js';
-import { startAgent } from './agent-process.js';
-import { startLoopbackSite, type LoopbackSite } from './loopback.js';
+import { waitFor } from '../devtools/wait.js';
+import { startAgent, untilLeader } from './agent-process.js';
+import { startLoopbackSite } from './loopback.js';
 import { figure, summaryRow, type Section } from './report.js';
 import { summarize } from './stats.js';
-import { awaitResult, lockQueue, openSession, sitePaths, submitCommand, until, untilLeader } from './zk.js';
 
 const SESSION_TIMEOUT_MS = 4000;
 const RUNS_PER_SIGNAL = 5;
@@ -30,7 +31,7 @@ export interface FailoverRun {
 
 export async function failover(dir: string, zookeeper: string, session: ZkSession): Promise<Section> {
   const site = await startLoopbackSite(dir, 'bench-failover', zookeeper, 1);
-  const paths = sitePaths(site.site);
+  const client = new SiteClient(session, new SitePaths(DEFAULT_ROOT, site.site));
   const agents = new Map<string, ChildHandle>();
   let next = 1;
   const spawn = (): string => {
@@ -43,19 +44,19 @@ export async function failover(dir: string, zookeeper: string, session: ZkSessio
   try {
     negotiatedMs = await negotiatedTimeout(zookeeper);
     const first = spawn();
-    await untilLeader(session, paths, first, 30_000);
+    await untilLeader(client, first, 30_000);
     const second = spawn();
-    await untilQueued(session, paths, [first, second]);
+    await untilQueued(client, [first, second]);
     const signals = [...Array<'SIGTERM'>(RUNS_PER_SIGNAL).fill('SIGTERM'), ...Array<'SIGKILL'>(RUNS_PER_SIGNAL).fill('SIGKILL')];
     for (const [i, signal] of signals.entries()) {
-      const [from, to] = await lockQueue(session, paths);
+      const [from, to] = await queuedAgents(client);
       const leader = from === undefined ? undefined : agents.get(from);
       if (from === undefined || to === undefined || leader === undefined) throw new Error(`run ${i + 1}: no leader and standby in the lock queue`);
-      await untilLeader(session, paths, from, 10_000);
-      runs.push(await oneRun(session, site, leader, signal, from, to, i));
+      await untilLeader(client, from, 10_000);
+      runs.push(await oneRun(client, leader, signal, from, to, i));
       agents.delete(from);
       const fresh = spawn();
-      await untilQueued(session, paths, [to, fresh]);
+      await untilQueued(client, [to, fresh]);
     }
   } finally {
     await Promise.all([...agents.values()].map((a) => a.stop(6000)));
@@ -64,8 +65,7 @@ export async function failover(dir: string, zookeeper: string, session: ZkSessio
   return section(runs, negotiatedMs);
 }
 
-async function oneRun(session: ZkSession, site: LoopbackSite, leader: ChildHandle, signal: 'SIGTERM' | 'SIGKILL', from: string, to: string, i: number): Promise<FailoverRun> {
-  const paths = sitePaths(site.site);
+async function oneRun(client: SiteClient, leader: ChildHandle, signal: 'SIGTERM' | 'SIGKILL', from: string, to: string, i: number): Promise<FailoverRun> {
   const t0 = performance.now();
   let exitMs: number | null = null;
   const exited = leader.exited.then((status) => {
@@ -74,9 +74,11 @@ async function oneRun(session: ZkSession, site: LoopbackSite, leader: ChildHandl
   });
   leader.kill(signal);
   for (let commands = 1; commands <= 5; commands++) {
-    const name = await submitCommand(session, paths, { device: 'inv-1', point: 'activePowerLimit', value: 20 + ((i * 5 + commands) % 70), issuedBy: 'bench' });
-    const result = await awaitResult(session, paths, name, SESSION_TIMEOUT_MS * 3 + 10_000);
+    const name = await client.submit({ device: 'inv-1', point: 'activePowerLimit', value: 20 + ((i * 5 + commands) % 70), issuedBy: 'bench' });
+    const waitMs = SESSION_TIMEOUT_MS * 3 + 10_000;
+    const result = await client.awaitResult(name, waitMs);
     const ms = performance.now() - t0;
+    if (result === null) throw new Error(`run ${i + 1}: Timeout after ${waitMs}ms waiting for the result of ${name}`);
     if (result.agentId === to && result.status === 'applied') {
       const status = await exited;
       return { signal, from, to, ms, commands, exitMs, exitCode: status.code };
@@ -88,7 +90,7 @@ async function oneRun(session: ZkSession, site: LoopbackSite, leader: ChildHandl
 
 /** What the server grants a session asking for SESSION_TIMEOUT_MS (as the agents do). */
 async function negotiatedTimeout(zookeeper: string): Promise<number> {
-  const s = await openSession(zookeeper, SESSION_TIMEOUT_MS);
+  const s = await connectSession({ connect: zookeeper, sessionTimeoutMs: SESSION_TIMEOUT_MS, connectTimeoutMs: 30_000 }, { logger: pino({ level: 'silent' }) });
   try {
     return s.negotiatedTimeoutMs;
   } finally {
@@ -96,11 +98,20 @@ async function negotiatedTimeout(zookeeper: string): Promise<number> {
   }
 }
 
-function untilQueued(session: ZkSession, paths: ReturnType<typeof sitePaths>, ids: string[]): Promise<true> {
-  return until(`lock queue ${ids.join(', ')}`, 30_000, async () => {
-    const queue = await lockQueue(session, paths);
-    return queue.length === ids.length && ids.every((id, k) => queue[k] === id) ? true : null;
-  }, 50);
+/** Agent ids of the lock queue, holder first ('?' for a node that names none). */
+async function queuedAgents(client: SiteClient): Promise<string[]> {
+  return (await client.lockQueue()).map((entry) => entry.agentId ?? '?');
+}
+
+function untilQueued(client: SiteClient, ids: string[]): Promise<true> {
+  return waitFor(
+    `lock queue ${ids.join(', ')}`,
+    async () => {
+      const queue = await queuedAgents(client);
+      return queue.length === ids.length && ids.every((id, k) => queue[k] === id);
+    },
+    { timeoutMs: 30_000, intervalMs: 50 },
+  );
 }
 
 function section(runs: FailoverRun[], sessionMs: number): Section {

@@ -99,7 +99,7 @@ function section(agent: AgentWindow, loop: LoopResult, nodeRssMB: number, device
     '',
     `Agent in the window: ${agent.ticks} poll ticks, ${agent.errorPolls} failed, ${agent.publishesPerSecond.toFixed(2)} publishes/s, ${agent.requestsPerSecond.toFixed(1)} Modbus requests/s;`,
     `heap ${agent.heapUsedMB.toFixed(1)} MB used of ${agent.heapTotalMB.toFixed(1)} MB. Most of the idle CPU is fixed: the timers section 2 attributes`,
-    '(a 20 ms link check and two event-loop delay monitors), ZooKeeper pings, the publish and metrics timers.',
+    '(a 20 ms link check and two event-loop delay monitors), ZooKeeper pings, the publish timer.',
   ];
   return { id: '6', title: '6. Footprint', figures, method, details: { agent, loop, idleNodeRssMB: nodeRssMB }, analysis: [], error: null };
 }

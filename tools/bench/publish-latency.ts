@@ -2,14 +2,13 @@
 // process) to a ZooKeeper watcher on readings/<agent> seeing the new value. Six inverters change
 // independently at random moments, five times each. Baseline: a bare ZooKeeper set seen by a
 // watcher (watch event, then get) on the same server.
-import type { ZkSession } from '../../src/coordination/index.js';
+import { DEFAULT_ROOT, parseObject, SiteClient, SitePaths, type ZkSession } from '../../src/coordination/index.js';
 import { freePort } from '../devtools/ports.js';
-import { sleep } from '../devtools/wait.js';
+import { sleep, waitFor } from '../devtools/wait.js';
 import { startAgent, untilAllOk } from './agent-process.js';
 import { startLoopbackSite } from './loopback.js';
 import { figure, summaryRow, type Section } from './report.js';
 import { summarize, type Summary } from './stats.js';
-import { parseObject, sitePaths, until } from './zk.js';
 
 const DEVICES = 6;
 const CHANGES_PER_DEVICE = 5;
@@ -18,7 +17,10 @@ const PUBLISH_INTERVAL_MS = 1000;
 const SLACK_MS = 50;
 const POINT = 'temperature';
 
-/** Keeps the latest data of one znode through a chain of data watches, and wakes waiters. */
+/**
+ * Keeps the latest data of one znode through a chain of data watches, and wakes waiters. What is
+ * measured is this watch chain itself, so it works on the raw session, not through SiteClient.
+ */
 class NodeWatcher {
   private latest: Record<string, unknown> | null = null;
   private closed = false;
@@ -77,7 +79,8 @@ function valueIn(doc: Record<string, unknown>, device: string, point: string): u
 
 export async function publishLatency(dir: string, zookeeper: string, session: ZkSession): Promise<Section> {
   const site = await startLoopbackSite(dir, 'bench-publish', zookeeper, DEVICES, POLL_INTERVAL_MS);
-  const paths = sitePaths(site.site);
+  const client = new SiteClient(session, new SitePaths(DEFAULT_ROOT, site.site));
+  const paths = client.paths;
   const httpPort = await freePort();
   const agent = startAgent(site.agentConfig('pub-agent', { httpPort, publishIntervalMs: PUBLISH_INTERVAL_MS }), 'publish agent');
   const watcher = new NodeWatcher(session, paths.reading('pub-agent'));
@@ -85,7 +88,7 @@ export async function publishLatency(dir: string, zookeeper: string, session: Zk
   let baseline: number[] = [];
   try {
     await untilAllOk(agent, httpPort, DEVICES, 30_000);
-    await until('the readings node', 10_000, async () => ((await session.exists(paths.reading('pub-agent'))) === null ? null : true));
+    await waitFor('the readings node', async () => (await client.stat(paths.reading('pub-agent'))) !== null, { timeoutMs: 10_000 });
     await watcher.start();
     await Promise.all(
       site.devices.map(async (d, deviceIndex) => {

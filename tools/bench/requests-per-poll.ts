@@ -8,7 +8,7 @@ import type { PointConfig } from '../../src/config/types.js';
 import { freePort } from '../devtools/ports.js';
 import { makeTempDir } from '../devtools/temp-dirs.js';
 import { Bus } from '../../src/drivers/modbus/bus.js';
-import { pointWidth } from '../../src/drivers/device/codec.js';
+import { pointWidth } from '../../src/config/point-width.js';
 import { DeviceDriver } from '../../src/drivers/device/device-driver.js';
 import { ReadPlan } from '../../src/drivers/device/planner.js';
 import { SimulatedSite, frozenOptions } from '../../src/simulator/index.js';

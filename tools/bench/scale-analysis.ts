@@ -120,7 +120,7 @@ function cpuNotes(runs: readonly ScaleRun[], missed: readonly ScaleRun[], a: Att
       const p = partsOf(r, a);
       const items = p.timers + p.driver + p.metrics;
       const over = r.agent.coreShare - r.loop.coreShare * 1.5;
-      const daemon = `the rest is mostly the fixed price of a daemon (ZooKeeper session and pings, HTTP endpoint, metrics registry, publish and metrics timers) against a loop that costs only ${pct(r.loop.coreShare)}; that price does not grow with the devices, so the ratio to the loop falls as the site grows.`;
+      const daemon = `the rest is mostly the fixed price of a daemon (ZooKeeper session and pings, HTTP endpoint, metrics registry, publish timer) against a loop that costs only ${pct(r.loop.coreShare)}; that price does not grow with the devices, so the ratio to the loop falls as the site grows.`;
       const head = `- At ${r.devices} devices items 1–3 come to ${pct(items)} of a core against the ${pct(over)} by which the target is missed:`;
       if (items >= 1.5 * over) return `${head} removing most of them closes it.`;
       if (items >= over) return `${head} only removing nearly all of them would close it; ${daemon}`;

@@ -3,7 +3,7 @@
 // TCP port, as behind a Modbus TCP gateway. Each size is measured over a window after warm-up, then
 // the plain modbus-serial loop (plain-loop.ts) reads the same registers from the same simulator.
 import type { SiteConfig } from '../../src/config/types.js';
-import type { ZkSession } from '../../src/coordination/index.js';
+import { DEFAULT_ROOT, SiteClient, SitePaths, type ZkSession } from '../../src/coordination/index.js';
 import { freePort, freePorts } from '../devtools/ports.js';
 import { spawnGridkeeper } from '../devtools/processes.js';
 import { sleep } from '../devtools/wait.js';
@@ -15,7 +15,6 @@ import { figure, type Figure, type Section } from './report.js';
 import { gatewayDevices, readSite, writeSite } from './site-config.js';
 import { attributeCpu, type Attribution } from './cpu-attribution.js';
 import { scaleAnalysis } from './scale-analysis.js';
-import { sitePaths } from './zk.js';
 
 export const SIZES = [100, 500] as const;
 const UNITS_PER_BUS = 20;
@@ -78,7 +77,8 @@ export async function scale(dir: string, zookeeper: string, session: ZkSession):
         loop = await PlainLoop.start(dir, `loop-${n}`, loopPlanOf(config));
         await sleep(WARM_UP_MS);
         measured = await measureSideBySide(agent, httpPort, loop, WINDOW_MS, [{ label: 'simulator', pid: simPid }]);
-        snapshotBytes = (await session.exists(sitePaths(site).reading(agentId)))?.dataLength ?? null;
+        const client = new SiteClient(session, new SitePaths(DEFAULT_ROOT, site));
+        snapshotBytes = (await client.stat(client.paths.reading(agentId)))?.dataLength ?? null;
       } finally {
         await loop?.stop();
         await agent.stop(6000);

@@ -6,14 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { systemClock } from '../../src/coordination/clock.js';
-import { ZkSession } from '../../src/coordination/session.js';
-import { readSiteView } from '../../src/cli/site-view.js';
 import { renderStatus } from '../../src/cli/status.js';
+import { SiteClient } from '../../src/coordination/site-client.js';
 import { killAllChildren, REPO_ROOT, spawnGridkeeper, type ChildHandle } from '../devtools/processes.js';
 import { freePort } from '../devtools/ports.js';
 import { openPtyPair, type PtyPair } from '../devtools/socat.js';
 import { makeTempDir } from '../devtools/temp-dirs.js';
+import { sleep, waitFor } from '../devtools/wait.js';
 import { startZooKeeper, type ZkServer } from '../devtools/zookeeper.js';
 import { pino } from 'pino';
 
@@ -38,7 +37,7 @@ async function main(): Promise<number> {
   const dir = makeTempDir('demo');
   let zk: ZkServer | null = null;
   let pty: PtyPair | null = null;
-  let session: ZkSession | null = null;
+  let client: SiteClient | null = null;
   try {
     say('starting a local ZooKeeper server (from the zookeeper package) ...');
     zk = await startZooKeeper({ tickTimeMs: 200 });
@@ -65,47 +64,58 @@ async function main(): Promise<number> {
     agents['gw-b'] = startAgent('gw-b', configs.b);
     say('two agents started for the site: gw-a and gw-b (logs: JSON lines, kept in memory by the demo)');
 
-    session = new ZkSession({ connect: zk.connectString, sessionTimeoutMs: 10_000, nativeLogLevel: 0 }, { logger: pino({ level: 'silent' }), clock: systemClock });
-    session.start();
-    await session.whenConnected();
+    const site = await SiteClient.open({ connect: zk.connectString, site: SITE }, { logger: pino({ level: 'silent' }) });
+    client = site;
 
-    const leader = await waitFor(async () => {
-      const view = await readSiteView(session!, '/gridkeeper', SITE);
-      const ready = view.lock.holder !== null && Object.values(view.devices).filter((d) => d.status === 'ok').length >= 3;
-      return ready ? view.lock.holder : null;
-    }, 20_000, 'a leader and readings of all three devices');
+    const leader = await waitFor(
+      'a leader and readings of all three devices',
+      async () => {
+        const view = await site.view();
+        const holder = view.lock.holder;
+        return holder !== null && Object.values(view.devices).filter((d) => d.status === 'ok').length >= 3 ? holder : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
     say(`${leader} holds the site lock and controls the hardware; the other agent is standby`);
-    await showStatus(session);
+    await showStatus(site);
 
-    const before = await deviceValue(session, 'inv-1', 'activePower');
+    const before = await deviceValue(site, 'inv-1', 'activePower');
     say(`setpoint: inv-1.activePowerLimit = 50 % (inverter output now ${fmtW(before)})`);
     await runCommand(zk.connectString, 'inv-1', 'activePowerLimit', '50');
     await sleep(1500);
-    say(`inverter output follows the limit: ${fmtW(before)} -> ${fmtW(await deviceValue(session, 'inv-1', 'activePower'))}`);
+    say(`inverter output follows the limit: ${fmtW(before)} -> ${fmtW(await deviceValue(site, 'inv-1', 'activePower'))}`);
 
     const other = leader === 'gw-a' ? 'gw-b' : 'gw-a';
     say(`stopping the leader ${leader} (SIGTERM, as systemctl stop does) ...`);
     const stoppedAt = performance.now();
-    agents[leader!]?.kill('SIGTERM');
-    const takeover = await waitFor(async () => {
-      const view = await readSiteView(session!, '/gridkeeper', SITE);
-      return view.lock.holder === other ? view.lock : null;
-    }, 15_000, `${other} to take the lock`);
+    agents[leader]?.kill('SIGTERM');
+    const takeover = await waitFor(
+      `${other} to take the lock`,
+      async () => {
+        const view = await site.view();
+        return view.lock.holder === other ? view.lock : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
     say(`${other} took over in ${Math.round(performance.now() - stoppedAt)} ms; its fencing token ${takeover.token} is higher than any before it`);
 
     say(`setpoint: wt-1.curtailmentSetpoint = 800 kW, now handled by ${other}`);
     await runCommand(zk.connectString, 'wt-1', 'curtailmentSetpoint', '800');
-    await waitFor(async () => {
-      const view = await readSiteView(session!, '/gridkeeper', SITE);
-      return view.devices['bms-1']?.status === 'ok' && view.devices['bms-1'].publishedBy === other ? true : null;
-    }, 10_000, `${other} to poll the BMS on the leader-only RS-485 bus`);
+    await waitFor(
+      `${other} to poll the BMS on the leader-only RS-485 bus`,
+      async () => {
+        const view = await site.view();
+        return view.devices['bms-1']?.status === 'ok' && view.devices['bms-1'].publishedBy === other;
+      },
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
     say(`${other} now also polls bms-1: the RS-485 bus is leaderOnly, so only the lock holder is master on it`);
-    await showStatus(session);
+    await showStatus(site);
     say('done: one leader at a time, commands applied exactly once, failover in well under a second on a clean stop');
     return 0;
   } finally {
     say('cleaning up: agents, simulator, serial pair, ZooKeeper ...');
-    await session?.close();
+    await client?.close();
     await killAllChildren();
     await pty?.close();
     await zk?.stop();
@@ -124,13 +134,13 @@ async function runCommand(connect: string, device: string, point: string, value:
   if (status.code !== 0) throw new Error(`gridkeeper command exited ${status.code}`);
 }
 
-async function showStatus(session: ZkSession): Promise<void> {
-  const view = await readSiteView(session, '/gridkeeper', SITE);
+async function showStatus(site: SiteClient): Promise<void> {
+  const view = await site.view();
   process.stdout.write('\n' + renderStatus(view, Date.now()).map((l) => `    ${l}`).join('\n') + '\n\n');
 }
 
-async function deviceValue(session: ZkSession, device: string, point: string): Promise<number> {
-  const view = await readSiteView(session, '/gridkeeper', SITE);
+async function deviceValue(site: SiteClient, device: string, point: string): Promise<number> {
+  const view = await site.view();
   const v = view.devices[device]?.values[point];
   return typeof v === 'number' ? v : NaN;
 }
@@ -158,20 +168,6 @@ function writeConfig(dir: string, name: string, p: ConfigParams): string {
   const file = path.join(dir, `${name}.yaml`);
   fs.writeFileSync(file, doc.toString());
   return file;
-}
-
-async function waitFor<T>(probe: () => Promise<T | null>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => null);
-    if (v !== null) return v;
-    if (performance.now() > deadline) throw new Error(`Timeout after ${timeoutMs}ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 main().then(

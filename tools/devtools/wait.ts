@@ -8,14 +8,24 @@ export class WaitTimeoutError extends Error {
   }
 }
 
+/** Thrown by a probe of waitFor to stop waiting at once: what is awaited can no longer happen. */
+export class WaitAbortedError extends Error {
+  readonly code = 'WAIT_ABORTED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'WaitAbortedError';
+  }
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
  * Calls `probe` every `intervalMs` until it returns a value other than undefined/false, and returns
- * that value. A probe that throws counts as "not yet"; its last error is quoted on timeout. A probe
- * that hangs is abandoned at the deadline.
+ * that value. A probe that throws counts as "not yet" (its last error is quoted on timeout), unless
+ * it throws WaitAbortedError, which ends the wait at once. A probe that hangs is abandoned at the
+ * deadline.
  */
 export async function waitFor<T>(
   what: string,
@@ -30,6 +40,7 @@ export async function waitFor<T>(
       const value = await withDeadline(Promise.resolve(probe()), deadline);
       if (value !== undefined && value !== false) return value;
     } catch (err) {
+      if (err instanceof WaitAbortedError) throw err;
       lastError = err;
     }
     if (Date.now() >= deadline) {

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { trackProcess } from './child-registry.js';
-import { fourLetter, isOk, serverMode, type ZkMode } from './four-letter.js';
+import { fourLetter, isOk, serverMode, type TlsClientIdentity, type ZkMode } from './four-letter.js';
 import { keepTempDir } from './temp-dirs.js';
 import { sleep, waitFor } from './wait.js';
 
@@ -21,6 +21,18 @@ export interface ZkOptions {
   maxSessionTimeoutMs?: number;
   /** How long start() may take before it fails, printing the log path. Default 30000 (2 shared cores, JVM start). */
   startTimeoutMs?: number;
+  /** Serve only a TLS port (secureClientPort, mutual TLS), no plain client port. Default: plain only. */
+  tls?: ZkServerTls;
+}
+
+/** Files of a TLS-only server, and the client identity the test tooling itself uses for `ruok`. */
+export interface ZkServerTls {
+  /** PEM file with the server's private key and certificate chain (ZooKeeper's keyStore, type PEM). */
+  keyStoreFile: string;
+  /** PEM file with the CA certificates a client's certificate must chain to (trustStore, type PEM). */
+  trustStoreFile: string;
+  /** A client certificate the server accepts, for the four-letter words of start() and mode(). */
+  client: TlsClientIdentity;
 }
 
 export interface ZkServer {
@@ -64,6 +76,8 @@ export interface ZkServerSpec {
   maxSessionTimeoutMs: number;
   startTimeoutMs: number;
   peers?: { id: number; peerPort: number; electionPort: number }[];
+  /** `clientPort` is then the secure client port. */
+  tls?: ZkServerTls;
 }
 
 export class ZkStartError extends Error {
@@ -156,7 +170,7 @@ export class ZkServerProcess implements ZkServer {
       if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
         throw new Error(`the JVM exited during start (code ${child.exitCode}, signal ${child.signalCode})`);
       }
-      if (await isOk(this.port, { timeoutMs: 1000 })) return;
+      if (await isOk(this.port, { timeoutMs: 1000, ...this.tlsOption() })) return;
       if (Date.now() > deadline) throw new Error(`Timeout after ${this.spec.startTimeoutMs}ms waiting for ruok => imok`);
       await sleep(50);
     }
@@ -185,11 +199,15 @@ export class ZkServerProcess implements ZkServer {
   }
 
   mode(): Promise<ZkMode | null> {
-    return serverMode(this.port);
+    return serverMode(this.port, this.tlsOption());
   }
 
   fourLetter(cmd: string): Promise<string> {
-    return fourLetter(this.port, cmd);
+    return fourLetter(this.port, cmd, this.tlsOption());
+  }
+
+  private tlsOption(): { tls?: TlsClientIdentity } {
+    return this.spec.tls ? { tls: this.spec.tls.client } : {};
   }
 
   /** Waits until the server serves requests in one of `modes` (standalone, or leader/follower). */
@@ -230,7 +248,10 @@ function javaBinary(): string {
  */
 function classpath(dir: string): string {
   const entries = [path.join(dir, 'conf'), '/etc/zookeeper/conf', '/usr/share/java/zookeeper.jar'];
-  for (const jar of ['/usr/share/java/slf4j-log4j12.jar', '/usr/share/java/log4j-1.2.jar']) {
+  // netty's codec and handler jars are not in zookeeper.jar's manifest either; the Netty connection
+  // factory of a TLS port needs them.
+  const extras = ['slf4j-log4j12.jar', 'log4j-1.2.jar', 'netty-codec.jar', 'netty-handler.jar'].map((jar) => `/usr/share/java/${jar}`);
+  for (const jar of extras) {
     if (fs.existsSync(jar)) entries.push(jar);
   }
   return entries.join(':');
@@ -279,8 +300,7 @@ function writeServerFiles(spec: ZkServerSpec, configFile: string): void {
     `initLimit=${ticks(10_000)}`,
     `syncLimit=${ticks(2_000)}`,
     `dataDir=${dataDir}`,
-    `clientPort=${spec.clientPort}`,
-    `clientPortAddress=${HOST}`,
+    ...(spec.tls ? secureClientLines(spec.clientPort, spec.tls) : [`clientPort=${spec.clientPort}`, `clientPortAddress=${HOST}`]),
     `minSessionTimeout=${spec.minSessionTimeoutMs}`,
     `maxSessionTimeout=${spec.maxSessionTimeoutMs}`,
     'admin.enableServer=false',
@@ -299,6 +319,23 @@ function writeServerFiles(spec: ZkServerSpec, configFile: string): void {
   if (spec.peers) fs.writeFileSync(path.join(dataDir, 'myid'), `${spec.id}\n`);
 }
 
+/**
+ * A TLS-only client port with mutual TLS. Keys ZooKeeper does not know as config keys become
+ * `zookeeper.*` system properties, which is where the Netty factory and the ssl.* settings are read.
+ */
+function secureClientLines(port: number, tls: ZkServerTls): string[] {
+  return [
+    `secureClientPort=${port}`,
+    `secureClientPortAddress=${HOST}`,
+    'serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory',
+    `ssl.keyStore.location=${tls.keyStoreFile}`,
+    'ssl.keyStore.type=PEM',
+    `ssl.trustStore.location=${tls.trustStoreFile}`,
+    'ssl.trustStore.type=PEM',
+    'ssl.clientAuth=need',
+  ];
+}
+
 function readTail(file: string, lines: number): string {
   try {
     return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
@@ -308,12 +345,13 @@ function readTail(file: string, lines: number): string {
 }
 
 /** Resolved ZkOptions with defaults. */
-export function zkSettings(opts: ZkOptions = {}): Required<ZkOptions> {
+export function zkSettings(opts: ZkOptions = {}): Required<Omit<ZkOptions, 'tls'>> & Pick<ZkOptions, 'tls'> {
   const tickTimeMs = opts.tickTimeMs ?? 200;
   return {
     tickTimeMs,
     minSessionTimeoutMs: opts.minSessionTimeoutMs ?? 2 * tickTimeMs,
     maxSessionTimeoutMs: opts.maxSessionTimeoutMs ?? Math.max(30_000, 20 * tickTimeMs),
     startTimeoutMs: opts.startTimeoutMs ?? 30_000,
+    ...(opts.tls ? { tls: opts.tls } : {}),
   };
 }

@@ -15,8 +15,9 @@
 //
 // Every server is killed when the test file's process ends, even if a test forgets stop(); its
 // data and log (server.log) live in a temp dir removed at that point, except after a failed start,
-// whose error names the log (GRIDKEEPER_KEEP_TEST_FILES=1 keeps them all). To look at the tree
-// from a test, see zk-test-client.ts (connectZk, nodeExists).
+// whose error names the log (GRIDKEEPER_KEEP_TEST_FILES=1 keeps them all). To look at a site's
+// tree from a test, use SiteClient (src/coordination/site-client.ts); test/helpers/zk-test-client.ts
+// is a bare client for testing these servers themselves.
 import { freePort } from './ports.js';
 import { makeTempDir } from './temp-dirs.js';
 import { fourLetter, serverMode, type ZkMode } from './four-letter.js';

@@ -12,16 +12,10 @@
 // is at most 9 significant digits, and 7 or fewer for any value that was written with 7 or fewer,
 // so no two distinct float32 values ever decode to the same number. 64-bit integers are handled as
 // BigInt and returned as the nearest JS number.
-import type { PointConfig, PointType, PointValue } from '../../config/types.js';
+import { pointWidth, TYPE_REGISTERS } from '../../config/point-width.js';
+import type { PointConfig, PointValue } from '../../config/types.js';
 import { CodecError } from '../errors.js';
 import { add, decimalOf, decimalOfBigInt, divRound, divToNumber, mul, neg, shift, toNumber, type Decimal } from './codec-decimal.js';
-
-/** Registers a raw type occupies in a holding/input table (string: its `length`). */
-const TYPE_WIDTH: Record<Exclude<PointType, 'string'>, number> = {
-  int16: 1, uint16: 1, bool: 1,
-  int32: 2, uint32: 2, float32: 2,
-  int64: 4, uint64: 4, float64: 4,
-};
 
 type IntegerType = 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64';
 
@@ -40,13 +34,6 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** SunSpec scale factors are -10..10; anything far outside is a device saying "not implemented". */
 const MAX_SF_EXPONENT = 20;
-
-/** Registers for holding/input points, 1 (bit) for coil/discrete points. */
-export function pointWidth(p: PointConfig): number {
-  if (p.table === 'coil' || p.table === 'discrete') return 1;
-  if (p.type === 'string') return checkedStringLength(p);
-  return TYPE_WIDTH[p.type];
-}
 
 /**
  * The engineering value of a point from its registers (`regs[0]` is the register at `p.address`;
@@ -110,7 +97,7 @@ export function encodePoint(p: PointConfig, value: PointValue, sfExponent = 0, c
   }
   const step = scaleStep(p, sfExponent);
   const rawExact = add(decimalOf(value), neg(decimalOf(p.offset)));
-  const view = new DataView(new ArrayBuffer(TYPE_WIDTH[p.type] * 2));
+  const view = new DataView(new ArrayBuffer(TYPE_REGISTERS[p.type] * 2));
   if (p.type === 'float32' || p.type === 'float64') {
     const raw = divToNumber(rawExact, step);
     const limit = p.type === 'float32' ? FLOAT32_MAX : Number.MAX_VALUE;
@@ -139,6 +126,7 @@ function checkPoint(p: PointConfig): void {
     if (p.type !== 'bool') invalid(p, `bit applies to bool points, not ${p.type}`);
     if (!Number.isInteger(p.bit) || p.bit < 0 || p.bit > 15) invalid(p, `bit must be 0..15, got ${p.bit}`);
   }
+  if (p.type === 'string' && !isBitTable) checkedStringLength(p);
   if (!Number.isFinite(p.scale) || p.scale === 0) invalid(p, `scale must be a finite non-zero number, got ${p.scale}`);
   if (!Number.isFinite(p.offset)) invalid(p, `offset must be finite, got ${p.offset}`);
 }

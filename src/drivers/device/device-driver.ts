@@ -9,39 +9,28 @@
 //    first read times out is not asked again in this poll, so it holds its bus for one timeoutMs.
 //  - a point whose registers cannot be decoded fails the poll with the CodecError naming it.
 //  - scale-factor points are decoded first and applied to the points that name them.
-//  - a device that failed FAILURES_BEFORE_BACKOFF polls in a row is backed off: polls within the
-//    backoff interval (growing, with jitter, reset by a good poll) reject at once with the last
-//    error and send nothing, so a dead device does not cost its bus a timeout every cycle.
-//    Transport errors do not count: the bus is down, it has its own backoff and fails fast.
+//  - a device that keeps failing is backed off (poll-health.ts): its polls reject at once with the
+//    last error and send nothing, so a dead device does not cost its bus a timeout every cycle.
 // write(): check min..max and encode first (CodecError before anything is sent), read the register
 //  of a `bit` point, send through the bus queue ahead of waiting polls with `guard` checked right
 //  before the bytes go out, then (verifyWrites) read back and compare.
 import type { Logger } from 'pino';
+import { pointWidth } from '../../config/point-width.js';
 import type { DeviceConfig, PointConfig, PointValue } from '../../config/types.js';
-import { Backoff } from '../backoff.js';
 import type { UnitHandle } from '../modbus/bus.js';
-import { decodePoint, encodePoint, pointWidth } from './codec.js';
-import { CodecError, ModbusExceptionError, ReadBackMismatchError, TransportError, type RequestContext } from '../errors.js';
+import { decodePoint, encodePoint } from './codec.js';
+import { CodecError, ModbusExceptionError, ReadBackMismatchError, type RequestContext } from '../errors.js';
 import { READ_FUNCTION } from '../modbus/pdu.js';
 import { ReadPlan, describeBlock, type PlanOptions, type ReadBlock } from './planner.js';
+import { PollHealth, type PollHealthDeps } from './poll-health.js';
 import { readBackMatches } from './read-back.js';
-
-/** Consecutive failed polls after which polls are skipped for a growing interval. */
-export const FAILURES_BEFORE_BACKOFF = 2;
-const DEFAULT_DEVICE_BACKOFF = { initialMs: 1_000, maxMs: 60_000 };
 /** Exceptions after which a read of the same addresses will never succeed: 1 illegal function, 2 illegal data address. */
 const REFUSED_READ_CODES: ReadonlySet<number> = new Set([1, 2]);
 
-export interface DeviceDriverDeps {
+export interface DeviceDriverDeps extends PollHealthDeps {
   logger: Logger;
   /** Read every written point back and compare (control.verifyWrites). */
   verifyWrites: boolean;
-  /** Monotonic clock in ms; default performance.now. */
-  now?: () => number;
-  /** Backoff of a failing device (ms); default 1000 up to 60000. */
-  backoff?: { initialMs: number; maxMs: number };
-  /** Uniform in [0, 1) for jitter; default Math.random. */
-  random?: () => number;
   /** Read planning limits; default the protocol's. */
   plan?: PlanOptions;
 }
@@ -68,7 +57,7 @@ export interface DeviceDriverStats {
 export class DeviceDriver {
   readonly id: string;
   private readonly log: Logger;
-  private readonly now: () => number;
+  private readonly health: PollHealth;
   private readonly plan: ReadPlan;
   private readonly points = new Map<string, PointConfig>();
   /** Points a poll returns (access read or readwrite). */
@@ -77,10 +66,6 @@ export class DeviceDriver {
   private readonly scaleFactorNames: Set<string>;
   /** Scale factors from the last good poll, for writes. */
   private readonly scaleFactors = new Map<string, number>();
-  private readonly backoff: Backoff;
-  private backedOffUntilMs: number | null = null;
-  private lastError: Error | null = null;
-  private readonly counters = { polls: 0, failedPolls: 0, skippedPolls: 0, consecutiveFailures: 0 };
   private lastPollDurationMs: number | null = null;
   private readonly warnedUndecodable = new Set<string>();
   /** The device answered FC6 with exception 1: single registers go with FC16. */
@@ -94,13 +79,12 @@ export class DeviceDriver {
   ) {
     this.id = device.id;
     this.log = deps.logger.child({ device: device.id, bus: unit.busId, unit: unit.unitId });
-    this.now = deps.now ?? (() => performance.now());
+    this.health = new PollHealth(this.log, deps);
     for (const p of device.points) this.points.set(p.name, p);
     this.readable = device.points.filter((p) => p.access !== 'write');
     this.scaleFactorNames = new Set(device.points.flatMap((p) => (p.scaleFactor === undefined ? [] : [p.scaleFactor])));
     const toRead = device.points.filter((p) => p.access !== 'write' || this.scaleFactorNames.has(p.name));
     this.plan = new ReadPlan(toRead, deps.plan);
-    this.backoff = new Backoff({ ...(deps.backoff ?? DEFAULT_DEVICE_BACKOFF), random: deps.random });
   }
 
   /** The requests of one poll as the plan stands now (after any splits learned). */
@@ -118,10 +102,10 @@ export class DeviceDriver {
       device: this.id,
       busId: this.unit.busId,
       unitId: this.unit.unitId,
-      ...this.counters,
+      ...this.health.counters,
       lastPollDurationMs: this.lastPollDurationMs,
       requestsPerPoll: this.plan.blocks().length,
-      backedOffUntilMs: this.backedOffUntilMs,
+      backedOffUntilMs: this.health.backedOffUntilMs,
     };
   }
 
@@ -139,22 +123,18 @@ export class DeviceDriver {
   }
 
   private async pollOnce(): Promise<Record<string, PointValue>> {
-    if (this.backedOffUntilMs !== null && this.now() < this.backedOffUntilMs && this.lastError !== null) {
-      this.counters.skippedPolls += 1;
-      throw this.lastError;
-    }
-    const startedMs = this.now();
-    this.counters.polls += 1;
+    this.health.admit();
+    const startedMs = this.health.now();
     try {
       const registers = await this.readAll();
       const values = this.decodeAll(registers);
-      this.onPollSucceeded();
+      this.health.succeeded();
       return values;
     } catch (err) {
-      this.onPollFailed(err);
+      this.health.failed(err);
       throw err;
     } finally {
-      this.lastPollDurationMs = this.now() - startedMs;
+      this.lastPollDurationMs = this.health.now() - startedMs;
     }
   }
 
@@ -269,26 +249,6 @@ export class DeviceDriver {
     if (this.warnedUndecodable.has(p.name)) return;
     this.warnedUndecodable.add(p.name);
     this.log.warn({ point: p.name }, `point left out of the readings: ${why}`);
-  }
-
-  private onPollSucceeded(): void {
-    if (this.counters.consecutiveFailures > 0) this.log.info({ after: this.counters.consecutiveFailures }, 'device answers again');
-    this.counters.consecutiveFailures = 0;
-    this.backoff.reset();
-    this.backedOffUntilMs = null;
-    this.lastError = null;
-  }
-
-  private onPollFailed(err: unknown): void {
-    this.counters.failedPolls += 1;
-    if (err instanceof TransportError) return; // the bus is down, not the device
-    this.counters.consecutiveFailures += 1;
-    this.lastError = err instanceof Error ? err : new Error(String(err));
-    if (this.counters.consecutiveFailures >= FAILURES_BEFORE_BACKOFF) {
-      const delayMs = this.backoff.next();
-      this.backedOffUntilMs = this.now() + delayMs;
-      this.log.warn({ err, failures: this.counters.consecutiveFailures, delayMs: Math.round(delayMs) }, 'device backed off');
-    }
   }
 
   // ---- write -------------------------------------------------------------------------------------

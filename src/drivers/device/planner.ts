@@ -6,7 +6,7 @@
 // (illegal data address: some address inside a gap, or a point, does not exist) get their plan split
 // by `ReadPlan.split` until every request works; the plan keeps what it learned.
 import type { PointConfig, Table } from '../../config/types.js';
-import { pointWidth } from './codec.js';
+import { pointWidth } from '../../config/point-width.js';
 import { CodecError } from '../errors.js';
 
 export interface ReadBlock {

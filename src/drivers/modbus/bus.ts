@@ -14,7 +14,7 @@
 // never hangs. Each bus has its own queue and timers: a dead bus cannot delay another.
 import type { Logger } from 'pino';
 import type { BusConfig, Table } from '../../config/types.js';
-import { Backoff } from '../backoff.js';
+import { Backoff } from '../../backoff.js';
 import {
   BadResponseError,
   GateClosedError,
@@ -60,6 +60,11 @@ export interface UnitHandle {
   writeRegisters(address: number, values: number[], opts?: RequestOptions): Promise<void>;
   /** FC5. */
   writeCoil(address: number, value: boolean, opts?: RequestOptions): Promise<void>;
+  /**
+   * Connections the bus has made so far. A change tells a driver that the device may have
+   * restarted since it last looked (SunSpec discovery walks again). Absent: not known.
+   */
+  connections?(): number;
 }
 
 export type BusErrorKind = 'timeout' | 'exception' | 'transport' | 'bad_response';
@@ -174,6 +179,7 @@ export class Bus {
       writeCoil: async (address, value, opts) => {
         await this.enqueue(unitId, device, { fc: 5, address, value }, 'coil', opts?.priority ?? 'write', opts);
       },
+      connections: () => this.counters.connects,
     };
   }
 

@@ -18,7 +18,7 @@ export function sunFactor(dayFraction: number): number {
 }
 
 /** Passing clouds: a slow, deterministic dimming between 0.9 and 1 over the day. */
-function cloudFactor(dayFraction: number): number {
+export function cloudFactor(dayFraction: number): number {
   return 0.95 + 0.05 * Math.sin(2 * Math.PI * dayFraction * 9);
 }
 

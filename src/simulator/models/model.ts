@@ -29,6 +29,10 @@ export interface DeviceModel {
   init(io: PointIO, t: StepTime): void;
   /** Recomputes outputs from setpoints and time, integrating counters over `t.simDtH`. */
   step(io: PointIO, t: StepTime): void;
+  /** A client has just written `names` (their values are stored; `step` follows at once). For device-side timers. */
+  written?(io: PointIO, names: ReadonlySet<string>, t: StepTime): void;
+  /** Stops the model's own timers (the site closes). */
+  close?(): void;
 }
 
 export function clamp(value: number, lo: number, hi: number): number {
@@ -38,4 +42,10 @@ export function clamp(value: number, lo: number, hi: number): number {
 /** First-order lag: moves `current` toward `target` with time constant `tauMs` over `dtMs`. */
 export function lag(current: number, target: number, dtMs: number, tauMs: number): number {
   return current + (target - current) * (1 - Math.exp(-dtMs / tauMs));
+}
+
+/** Moves `current` toward `target` by at most `maxStep` (a rate-limited ramp). */
+export function ramp(current: number, target: number, maxStep: number): number {
+  if (Math.abs(target - current) <= maxStep) return target;
+  return current + Math.sign(target - current) * maxStep;
 }

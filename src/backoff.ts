@@ -1,6 +1,7 @@
 // Exponential backoff with jitter: initialMs, initialMs*factor, ... capped at maxMs. Each delay is
 // drawn from [d*(1-jitter), d] so that many agents (or devices) that failed together do not retry
-// in lockstep. Used for bus reconnects and for devices that keep failing.
+// in lockstep. The one backoff of gridkeeper: bus reconnects and devices that keep failing (drivers),
+// new ZooKeeper clients after failures (coordination).
 
 export interface BackoffOptions {
   initialMs: number;
