@@ -1,12 +1,16 @@
-// The two native add-ons gridkeeper needs load in this Node and work: `zookeeper` (the C client,
-// built by `npm ci`) and `@serialport/bindings-cpp` (a prebuilt binary picked by node-gyp-build).
+// The native add-ons gridkeeper needs load in this Node and work: `zookeeper` (the C client,
+// built by `npm ci`), `@serialport/bindings-cpp` (a prebuilt binary picked by node-gyp-build) and
+// `unix-dgram` (sd_notify's datagram socket, built by `npm ci`).
 // A missing toolchain or an ABI mismatch shows up here first, with a clear name, instead of
 // somewhere in an end-to-end test.
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { afterAll, describe, expect, it } from 'vitest';
 import ZooKeeper from 'zookeeper';
+import unixDgram from 'unix-dgram';
 import { openPtyPair, type PtyPair } from '../tools/devtools/socat.js';
+import { makeTempDir } from '../tools/devtools/temp-dirs.js';
 
 const pairs: PtyPair[] = [];
 afterAll(async () => {
@@ -63,5 +67,29 @@ describe('native binding: @serialport/bindings-cpp', () => {
       await a.close();
       await b.close();
     }
+  });
+});
+
+describe('native binding: unix-dgram', () => {
+  it('loads the compiled module and moves a datagram between two AF_UNIX sockets', async () => {
+    const require = createRequire(import.meta.url);
+    expect(require.resolve('unix-dgram/build/Release/unix_dgram.node')).toMatch(/unix_dgram\.node$/);
+    const at = path.join(makeTempDir('native-dgram'), 'sock');
+    const received = new Promise<string>((resolve) => {
+      const server = unixDgram.createSocket('unix_dgram', (buf) => {
+        server.close();
+        resolve(buf.toString());
+      });
+      server.bind(at);
+    });
+    const client = unixDgram.createSocket('unix_dgram');
+    const buf = Buffer.from('READY=1');
+    let sendError: Error | undefined;
+    client.send(buf, 0, buf.length, at, (err) => {
+      sendError = err;
+    });
+    client.close();
+    expect(sendError).toBeUndefined();
+    expect(await received).toBe('READY=1');
   });
 });

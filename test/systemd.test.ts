@@ -7,6 +7,8 @@
 // sysinit.target, network-online.target, ...), our unit in etc/systemd/system, and an empty
 // executable at usr/local/bin/gridkeeper, where `npm install -g` puts it. With --root, systemd
 // resolves ExecStart's bare command name inside that root, so this also proves the name resolves.
+// verify checks ExecReload's /bin/kill the same way: the root gets a stub of it too, at usr/bin
+// with bin a link to it (merged /usr, as on Debian 12).
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +48,9 @@ function makeRoot(binDir: string | null): string {
   fs.cpSync(SYSTEM_UNITS, path.join(root, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
   fs.mkdirSync(path.join(root, 'etc/systemd/system'), { recursive: true });
   fs.copyFileSync(UNIT_FILE, path.join(root, 'etc/systemd/system', path.basename(UNIT_FILE)));
+  fs.mkdirSync(path.join(root, 'usr/bin'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'usr/bin/kill'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  fs.symlinkSync('usr/bin', path.join(root, 'bin'));
   if (binDir !== null) {
     fs.mkdirSync(path.join(root, binDir), { recursive: true });
     fs.writeFileSync(path.join(root, binDir, 'gridkeeper'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
@@ -99,7 +104,15 @@ describe('systemd unit', () => {
 
   it('runs one site per instance with the contract exit codes', () => {
     expect(one('Service.ExecStart')).toBe('gridkeeper run --config /etc/gridkeeper/%i.yaml');
-    expect(one('Service.Type')).toBe('exec');
+    // Type=notify with the watchdog (src/agent/systemd-notify.ts): READY=1 once the buses are
+    // started, WATCHDOG=1 every WatchdogSec/2 while the poll loop runs, only from the agent itself.
+    expect(one('Service.Type')).toBe('notify');
+    expect(one('Service.NotifyAccess')).toBe('main');
+    expect(one('Service.WatchdogSec')).toBe('30');
+    // SIGTERM on a watchdog timeout: the agent's own shutdown releases the lock at once.
+    expect(one('Service.WatchdogSignal')).toBe('SIGTERM');
+    // `systemctl reload`: SIGHUP re-reads the site file on the running session (src/agent/reload.ts).
+    expect(one('Service.ExecReload')).toBe('/bin/kill -HUP $MAINPID');
     expect(one('Service.User')).toBe('gridkeeper');
     expect(one('Service.Group')).toBe('gridkeeper');
     expect(one('Service.SupplementaryGroups')).toBe('dialout');

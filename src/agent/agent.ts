@@ -5,18 +5,26 @@
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.js';
 import type { SiteConfig } from '../config/types.js';
-import { SiteCoordinator, type SessionState } from '../coordination/index.js';
-import type { Driver } from '../drivers/driver.js';
-import { Bus, type BusStats, type UnitHandle } from '../drivers/modbus/bus.js';
-import { createDeviceDriver } from '../drivers/site.js';
+import { SiteClient, SiteCoordinator, type SessionState } from '../coordination/index.js';
+import type { BusStats } from '../drivers/modbus/bus.js';
 import { DeviceCommandHandler } from './command-handler.js';
 import { coordinationSettings } from './coordination-settings.js';
 import type { DeviceReading } from './device-state.js';
+import { HoldWriter } from './hold-writer.js';
 import { HttpEndpoint, type Health } from './http.js';
-import { LeaderOnlyBus } from './leader-only-bus.js';
 import { AgentMetrics } from './metrics.js';
-import { DevicePoller } from './poller.js';
+import { ModbusSide } from './modbus-side.js';
+import { ReadingsHistory } from './point-history.js';
+import { PointMetrics } from './point-metrics.js';
+import { PointUnits } from './point-units.js';
+import { PointDeadbands } from './point-deadbands.js';
 import { ReadingsPublisher } from './readings.js';
+import { ReloadableCommandHandler } from './reloadable-handler.js';
+import { SetpointKeeper } from './setpoint-keeper.js';
+import { largestTimeoutMs, type ReloadPlan, type RunningSession } from './reload-plan.js';
+import { SitePage } from './site-page/routes.js';
+import { SiteViewCache } from './site-page/site-view-cache.js';
+import { WritePause } from './write-pause.js';
 
 export interface AgentDeps {
   logger: Logger;
@@ -34,55 +42,108 @@ export class Agent {
   readonly coordinator: SiteCoordinator;
   private readonly log: Logger;
   private readonly clock: Clock;
-  private readonly buses = new Map<string, Bus>();
-  private readonly leaderOnlyBuses = new Map<string, LeaderOnlyBus>();
-  private readonly drivers = new Map<string, Driver>();
-  private readonly pollers: DevicePoller[] = [];
+  /** The config in force: the file's at start, the effective one after each reload. */
+  private current: SiteConfig;
+  /** Buses, drivers and pollers; a reload rebuilds what changed (modbus-side.ts). */
+  private readonly modbus: ModbusSide;
+  /** Command writes: a reload waits for the one in flight and holds new ones off during its swap. */
+  private readonly writes = new WritePause();
+  private readonly handler: ReloadableCommandHandler;
+  /** Writes of held points, one at a time per device (CONTRACT.md section 7). */
+  private readonly holdWriter: HoldWriter;
+  /** Refreshes, drift checks and watchdogs of held setpoints, while the gate is open. */
+  private readonly keeper: SetpointKeeper;
+  private readonly units: PointUnits;
   private readonly publisher: ReadingsPublisher;
   private readonly http: HttpEndpoint | null;
+  /** gridkeeper_point_value and gridkeeper_point_age_seconds, filled when scraped. */
+  readonly pointMetrics: PointMetrics;
+  /** The charts' last 15 minutes of every numeric point (site page; kept only while HTTP is on). */
+  private readonly history: ReadingsHistory;
+  /** The site as ZooKeeper sees it, read only while a page looks (site page). */
+  private readonly siteView: SiteViewCache;
   private publishTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
   private leader = false;
 
-  constructor(
-    readonly config: SiteConfig,
-    deps: AgentDeps,
-  ) {
+  constructor(config: SiteConfig, deps: AgentDeps) {
     this.log = deps.logger.child({ component: 'agent' });
     this.clock = deps.clock ?? systemClock;
-    for (const cfg of config.buses) {
-      const logger = deps.logger.child({ component: 'bus' });
-      if (cfg.leaderOnly) this.leaderOnlyBuses.set(cfg.id, new LeaderOnlyBus(cfg, { logger }));
-      else this.buses.set(cfg.id, new Bus(cfg, { logger }));
-    }
-    for (const device of config.devices) {
-      const unit = this.unitFor(device.bus, device.unitId, device.id);
-      const driver = createDeviceDriver(device, unit, { logger: deps.logger.child({ component: 'driver' }), verifyWrites: config.control.verifyWrites });
-      this.drivers.set(device.id, driver);
-      const leaderOnly = this.leaderOnlyBuses.has(device.bus);
-      this.pollers.push(
-        new DevicePoller(device, driver, {
-          logger: deps.logger.child({ component: 'poller', device: device.id }),
-          metrics: this.metrics,
-          busId: device.bus,
-          active: leaderOnly ? () => this.leader && (this.leaderOnlyBuses.get(device.bus)?.open ?? false) : () => true,
-          clock: this.clock,
-        }),
-      );
-    }
-    const handler = new DeviceCommandHandler(config, this.drivers);
+    this.current = config;
+    this.modbus = new ModbusSide(config, {
+      logger: deps.logger,
+      metrics: this.metrics,
+      clock: this.clock,
+      watch: (id, poll) => this.keeper.poll(id, poll),
+    });
+    this.holdWriter = new HoldWriter(config.devices, this.modbus.drivers, {
+      logger: deps.logger,
+      clock: this.clock,
+      wallNowMs: () => this.coordinator.serverClock.nowMs() ?? this.clock.nowMs(),
+    });
+    this.handler = new ReloadableCommandHandler(new DeviceCommandHandler(config, this.modbus.drivers, this.holdWriter), this.writes);
     // Reads the credentials file: throws CredentialsError for an unusable one, before anything runs.
     this.coordinator = new SiteCoordinator(coordinationSettings(config), {
       logger: deps.logger.child({ component: 'coordination' }),
-      handler,
+      handler: this.handler,
       version: deps.version,
       clock: this.clock,
     });
-    this.publisher = new ReadingsPublisher(config.site, config.agent.id);
+    this.keeper = new SetpointKeeper({
+      devices: config.devices,
+      writer: this.holdWriter,
+      setpoints: this.coordinator.setpoints,
+      gate: this.coordinator.gate,
+      negotiatedTimeoutMs: () => this.coordinator.session.negotiatedTimeoutMs,
+      registry: this.metrics.registry,
+      logger: deps.logger,
+      clock: this.clock,
+      around: (write) => this.writes.run(write),
+    });
+    // Deadbands and the alive write (CONTRACT.md section 10), read from the config in force at each tick.
+    const deadbands = new PointDeadbands(() => this.current.devices);
+    this.publisher = new ReadingsPublisher(
+      config.site,
+      config.agent.id,
+      {
+        deadbands: (id) => deadbands.of(id),
+        maxIntervalMs: () => this.current.publish.maxIntervalMs,
+        intervalMs: () => this.current.publish.intervalMs,
+      },
+      this.clock,
+    );
+    const units = new PointUnits(config.devices, this.modbus.drivers);
+    this.units = units;
+    this.pointMetrics = new PointMetrics(this.metrics, { readings: () => this.readings(), units, clock: this.clock });
+    this.history = new ReadingsHistory({ readings: () => this.readings(), clock: this.clock });
+    // The operator's view of the tree, read on our own session (one client of the tree: SiteClient).
+    const operator = new SiteClient(this.coordinator.session, this.coordinator.paths, { clock: this.clock });
+    const httpLog = deps.logger.child({ component: 'http' });
+    this.siteView = new SiteViewCache({ read: () => operator.view(), sessionState: () => this.coordinator.state, clock: this.clock, logger: httpLog });
+    const devices = (): SiteConfig['devices'] => this.current.devices;
+    const page = new SitePage(
+      {
+        site: config.site,
+        agentId: config.agent.id,
+        // The devices of the config in force, read at each render: a reload may change them.
+        get devices() {
+          return devices();
+        },
+        health: () => this.health(),
+        token: () => this.coordinator.token,
+        sessionState: () => this.coordinator.state,
+        readings: () => this.readings(),
+        units,
+        history: this.history,
+        view: this.siteView,
+        clock: this.clock,
+      },
+      { logger: httpLog },
+    );
     this.http =
       config.http.listen === false
         ? null
-        : new HttpEndpoint(config.http.listen, { health: () => this.health(), metrics: this.metrics, logger: deps.logger.child({ component: 'http' }) });
+        : new HttpEndpoint(config.http.listen, { health: () => this.health(), metrics: this.metrics, logger: httpLog, routes: page });
 
     this.coordinator.on('state', (state) => this.onSessionState(state));
     this.coordinator.on('leader', (token) => this.onLeadership(true, token));
@@ -96,15 +157,11 @@ export class Agent {
    * waits for ZooKeeper). Throws when the HTTP address cannot be bound.
    */
   async start(): Promise<void> {
-    for (const bus of this.buses.values()) bus.start();
-    const onBus = new Map<string, number>();
-    for (const p of this.pollers) {
-      const slot = onBus.get(p.device.bus) ?? 0;
-      onBus.set(p.device.bus, slot + 1);
-      p.start(slot);
-    }
+    this.modbus.start();
+    if (this.http) this.history.start();
     await this.http?.start();
     this.coordinator.start();
+    this.keeper.start();
     this.publishTimer = setInterval(() => this.publish(), this.config.publish.intervalMs);
     this.publishTimer.unref();
     this.log.info(
@@ -125,13 +182,12 @@ export class Agent {
   private async doClose(): Promise<void> {
     this.log.info('agent stopping');
     if (this.publishTimer) clearInterval(this.publishTimer);
-    for (const p of this.pollers) p.close();
+    this.modbus.stopPolling();
+    this.history.close();
+    this.siteView.close();
+    this.keeper.close();
     await this.coordinator.close();
-    await Promise.all([
-      ...[...this.buses.values()].map((b) => b.close()),
-      ...[...this.leaderOnlyBuses.values()].map((b) => b.deactivate()),
-      this.http?.close(),
-    ]);
+    await Promise.all([this.modbus.close(), this.http?.close()]);
     this.log.info('agent stopped');
   }
 
@@ -139,25 +195,30 @@ export class Agent {
     const devices: Record<string, string> = {};
     const now = this.clock.monotonicMs();
     let stalled = false;
-    for (const p of this.pollers) {
+    for (const p of this.modbus.pollers()) {
       devices[p.device.id] = p.reading.status;
       if (now - p.lastTickMs > STALL_INTERVALS * p.device.pollIntervalMs + STALL_SLACK_MS) stalled = true;
     }
     const zookeeper = this.coordinator.state;
     const allOk = Object.values(devices).every((s) => s === 'ok' || s === 'standby');
+    const dup = this.coordinator.duplicateOf;
     return {
-      status: zookeeper === 'connected' && allOk && !stalled ? 'ok' : 'degraded',
+      status: zookeeper === 'connected' && allOk && !stalled && dup === null ? 'ok' : 'degraded',
       zookeeper,
       leader: this.leader,
       devices,
+      ...(dup === null ? {} : { duplicateOf: { host: dup.host, pid: dup.pid, since: dup.since } }),
       stalled,
     };
   }
 
-  /** Readings of every device, by id (for the snapshot and tests). */
+  /** Readings of every device, by id (for the snapshot and tests), with its fallback timer where one is kept. */
   readings(): Record<string, DeviceReading> {
-    const out: Record<string, DeviceReading> = {};
-    for (const p of this.pollers) out[p.device.id] = p.reading;
+    const out = this.modbus.readings();
+    for (const [id, reading] of Object.entries(out)) {
+      const fallback = this.keeper.fallbackOf(id);
+      if (fallback !== undefined) out[id] = { ...reading, fallback };
+    }
     return out;
   }
 
@@ -165,10 +226,49 @@ export class Agent {
     return this.leader;
   }
 
-  private unitFor(busId: string, unitId: number, deviceId: string): UnitHandle {
-    const bus = this.buses.get(busId) ?? this.leaderOnlyBuses.get(busId);
-    if (!bus) throw new RangeError(`device ${deviceId}: unknown bus ${busId}`); // config checks make this unreachable
-    return bus.unit(unitId, deviceId);
+  /** The config in force (reload.ts replaces it). */
+  get config(): SiteConfig {
+    return this.current;
+  }
+
+  /** The session timeout the timing rules must hold against now: requested, or granted when less. */
+  runningSession(): RunningSession {
+    return { sessionTimeoutMs: Math.min(this.current.zookeeper.sessionTimeoutMs, this.coordinator.session.negotiatedTimeoutMs) };
+  }
+
+  /**
+   * Applies a reload (reload-plan.ts) on the same ZooKeeper session and lock. The command write in
+   * flight ends first and none starts until the swap is done; the gate's W is raised before a new
+   * bus can carry a write and lowered only once the old buses are closed.
+   */
+  async reconfigure(plan: ReloadPlan): Promise<void> {
+    const next = plan.effective;
+    if (this.writes.busy) this.log.info('reload waits for the command write in flight');
+    const release = await this.writes.hold();
+    try {
+      const maxWriteMs = largestTimeoutMs(next.buses);
+      this.coordinator.reconfigure({ maxWriteMs: Math.max(maxWriteMs, largestTimeoutMs(this.current.buses)) });
+      await this.modbus.apply(next, plan.modbus);
+      this.holdWriter.update(next.devices);
+      this.keeper.update(next.devices);
+      this.handler.use(new DeviceCommandHandler(next, this.modbus.drivers, this.holdWriter));
+      this.units.update(next.devices);
+      this.coordinator.reconfigure({
+        maxWriteMs,
+        publishIntervalMs: next.publish.intervalMs,
+        commandTtlMs: next.control.commandTtlMs,
+        resultsKept: next.control.resultsKept,
+        resultsMaxAgeMs: next.control.resultsMaxAgeMs,
+      });
+      if (next.publish.intervalMs !== this.current.publish.intervalMs && this.publishTimer !== null) {
+        clearInterval(this.publishTimer);
+        this.publishTimer = setInterval(() => this.publish(), next.publish.intervalMs);
+        this.publishTimer.unref();
+      }
+      this.current = next;
+    } finally {
+      release();
+    }
   }
 
   private publish(): void {
@@ -190,26 +290,12 @@ export class Agent {
     this.metrics.leader.set(leader ? 1 : 0);
     if (leader) this.log.info({ token: detail }, 'holding the site lock: acting on commands');
     else this.log.warn({ reason: detail }, 'not holding the site lock: standby');
-    for (const bus of this.leaderOnlyBuses.values()) {
-      if (leader) {
-        void bus.activate().then(() => {
-          if (!this.leader) void bus.deactivate(); // lost again while the previous port was closing
-        });
-      } else {
-        void bus.deactivate();
-      }
-    }
-    for (const p of this.pollers) p.refresh();
+    this.modbus.setLeader(leader);
     this.publish();
   }
 
   /** Counters of the open buses (a leaderOnly bus has none while standby). */
   private busStats(): BusStats[] {
-    const stats = [...this.buses.values()].map((b) => b.stats());
-    for (const b of this.leaderOnlyBuses.values()) {
-      const s = b.stats();
-      if (s) stats.push(s);
-    }
-    return stats;
+    return this.modbus.busStats();
   }
 }

@@ -1,11 +1,20 @@
 import type { DeviceConfig, PointConfig, PointValue, SiteConfig } from '../config/types.js';
-import type { ControlDescription } from '../drivers/driver.js';
+import type { ControlDescription, ReadValue } from '../drivers/driver.js';
+import { keptRegisters, type HoldPlan } from './hold-plan.js';
 
 /** A parsed command document (CONTRACT.md section 3), as coordination hands it over. */
 export interface CommandRequest {
   device: string;
   point: string;
+  /** null: release the point's held setpoint (CONTRACT.md section 7). */
   value: unknown;
+}
+
+/** Writes of held points (hold-writer.ts): absent, every command is a one-shot write. */
+export interface HeldPoints {
+  plan(device: string, point: string): HoldPlan | undefined;
+  write(device: string, point: string, value: PointValue, guard: () => boolean): Promise<{ readBack: ReadValue }>;
+  release(device: string, point: string, guard: () => boolean): Promise<{ readBack: ReadValue }>;
 }
 
 /** What the handler needs of a device driver (src/drivers/driver.ts). */
@@ -18,17 +27,21 @@ export interface WriteTarget {
 /**
  * Checks commands against the config (and, for a point the config does not list, against what the
  * driver discovered: a SunSpec device's controls) and applies them through the device drivers.
- * `check` never touches a device; `apply` is called by coordination only through the actuation gate, and passes
- * the gate's `guard` down so the driver asks it again right before the bytes go out.
+ * `check` never touches a device; `apply` is called by coordination only through the actuation
+ * gate, and passes the gate's `guard` down so the driver asks it again right before the bytes go out.
  */
 export class DeviceCommandHandler {
   private readonly devices: Map<string, DeviceConfig>;
+  /** Per device: the registers the holder keeps written itself (no commands), with what they serve. */
+  private readonly kept: Map<string, Map<string, string>>;
 
   constructor(
     config: SiteConfig,
     private readonly targets: ReadonlyMap<string, WriteTarget>,
+    private readonly held?: HeldPoints,
   ) {
     this.devices = new Map(config.devices.map((d) => [d.id, d]));
+    this.kept = new Map(config.devices.map((d) => [d.id, keptRegisters(d)]));
   }
 
   /** null when the command may be applied; otherwise why it is rejected. */
@@ -37,12 +50,23 @@ export class DeviceCommandHandler {
     return parsed.ok ? null : parsed.reason;
   }
 
+  /** A held point's value goes with its revert timer, a null value writes its fallback (CONTRACT.md section 7). */
   async apply(cmd: CommandRequest, guard: () => boolean): Promise<{ readBack: PointValue | null }> {
     const parsed = this.parse(cmd);
     if (!parsed.ok) throw new Error(parsed.reason); // coordination checks first; this is a second line
+    if (parsed.value === null) {
+      if (this.held === undefined) throw new Error(`${cmd.device}.${cmd.point}: no held setpoints here`);
+      return this.held.release(cmd.device, cmd.point, guard);
+    }
+    if (this.held?.plan(cmd.device, cmd.point) !== undefined) return this.held.write(cmd.device, cmd.point, parsed.value, guard);
     const target = this.targets.get(cmd.device);
     if (!target) throw new Error(`device '${cmd.device}' has no driver`);
     return target.write(cmd.point, parsed.value, guard);
+  }
+
+  /** An applied command on this point becomes its held setpoint: the point has a fallback. */
+  holds(cmd: { device: string; point: string }): boolean {
+    return this.held?.plan(cmd.device, cmd.point) !== undefined;
   }
 
   private parse(cmd: CommandRequest): Parsed {
@@ -50,6 +74,18 @@ export class DeviceCommandHandler {
     if (typeof cmd.point !== 'string') return { ok: false, reason: 'point: must be a string' };
     const device = this.devices.get(cmd.device);
     if (!device) return { ok: false, reason: `device: unknown device '${cmd.device}'` };
+    const kept = this.kept.get(device.id)?.get(cmd.point);
+    if (kept !== undefined) return { ok: false, reason: `point: ${device.id}.${cmd.point} is ${kept}: the lock holder keeps it written itself` };
+    if (cmd.value === null) {
+      if (this.held?.plan(device.id, cmd.point) !== undefined) return { ok: true, value: null };
+      const known = device.points.some((p) => p.name === cmd.point) || this.targets.get(device.id)?.describeControl?.(cmd.point)?.ok === true;
+      return {
+        ok: false,
+        reason: known
+          ? `value: null releases a held setpoint, and ${device.id}.${cmd.point} has no fallback: it is never held`
+          : `point: device '${device.id}' has no point '${cmd.point}'`,
+      };
+    }
     let point = device.points.find((p) => p.name === cmd.point);
     if (!point) {
       const control = this.targets.get(device.id)?.describeControl?.(cmd.point);
@@ -62,7 +98,8 @@ export class DeviceCommandHandler {
   }
 }
 
-type Parsed = { ok: true; value: PointValue } | { ok: false; reason: string };
+/** value null: a release. */
+type Parsed = { ok: true; value: PointValue | null } | { ok: false; reason: string };
 
 /** The commanded value as the point's type, or why it does not fit (type, length, min..max). */
 function parseValue(device: DeviceConfig, point: PointConfig, value: unknown): Parsed {

@@ -20,6 +20,7 @@ export function coordinationSettings(config: SiteConfig): SiteCoordinatorSetting
     publishIntervalMs: config.publish.intervalMs,
     commandTtlMs: config.control.commandTtlMs,
     resultsKept: config.control.resultsKept,
+    resultsMaxAgeMs: config.control.resultsMaxAgeMs,
     maxWriteMs: Math.max(0, ...config.buses.map((b) => b.timeoutMs)),
   };
 }

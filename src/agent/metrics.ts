@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BusStats } from '../drivers/modbus/bus.js';
+import { PollDurations } from './poll-durations.js';
 
 /** What the metrics read at scrape time. */
 export interface MetricSources {
@@ -15,14 +16,13 @@ export interface MetricSources {
 export class AgentMetrics {
   readonly registry = new Registry();
 
-  readonly pollDuration = new Histogram({
-    name: 'gridkeeper_poll_duration_seconds',
-    help: 'Duration of one device poll (all its read requests), in seconds',
-    labelNames: ['device'] as const,
+  /** A histogram per device, written apart from the registry (poll-durations.ts). */
+  readonly pollDuration = new PollDurations(
+    'gridkeeper_poll_duration_seconds',
+    'Duration of one device poll (all its read requests), in seconds',
     // From 0.5 ms: a poll over loopback or a LAN takes about a millisecond, so p50 needs fine buckets.
-    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [this.registry],
-  });
+    [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  );
 
   readonly pollLateness = new Histogram({
     name: 'gridkeeper_poll_start_delay_seconds',
@@ -101,13 +101,28 @@ export class AgentMetrics {
     registers: [this.registry],
   });
 
+  /** Families written apart from the registry at scrape time (a series per device or per point: metrics-text.ts). */
+  private readonly textFamilies: Array<() => string> = [];
+
   /** Without sources (a benchmark of the poll path), the bus gauges stay empty. */
   constructor(private readonly sources: MetricSources = { busStats: () => [] }) {
     // Event-loop lag sampled every 100 ms, not prom-client's default 10 ms: enough for a dashboard,
     // and an idle gateway should not wake up a hundred times a second to measure itself.
     collectDefaultMetrics({ register: this.registry, prefix: 'gridkeeper_process_', eventLoopMonitoringPrecision: 100 });
+    this.addTextFamilies(() => this.pollDuration.text());
     for (const s of ['connecting', 'connected', 'suspended', 'lost']) this.zookeeperState.set({ state: s }, 0);
     this.leader.set(0);
+  }
+
+  /** Adds the families `render` writes (Prometheus text, no final newline) to every scrape. */
+  addTextFamilies(render: () => string): void {
+    this.textFamilies.push(render);
+  }
+
+  /** The body of GET /metrics (content type: registry.contentType). */
+  async text(): Promise<string> {
+    const registry = await this.registry.metrics(); // ends in a newline
+    return `${registry}\n${this.textFamilies.map((render) => render()).join('\n\n')}\n`;
   }
 
   setZookeeperState(state: string): void {

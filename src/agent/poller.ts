@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.js';
 import type { DeviceConfig, PointValue } from '../config/types.js';
+import { OutageLog } from '../outage-log.js';
 import type { AgentMetrics } from './metrics.js';
 import { pendingReading, type DeviceReading } from './device-state.js';
 import { FixedRateTimer, type TickInfo } from './schedule.js';
 
-/** What the poller needs of a device driver (src/drivers/device/device-driver.ts). */
+/** What the poller needs of a device driver (src/drivers/driver.ts). */
 export interface PollSource {
   poll(): Promise<Record<string, PointValue | null>>;
 }
@@ -23,6 +24,8 @@ export class DevicePoller {
   private readonly clock: Clock;
   private state: DeviceReading;
   private up: boolean | null = null;
+  /** `device down` / `still down` / `up again` lines instead of one per failed poll. */
+  private readonly outage: OutageLog;
   /** This device's metric series, bound once (no label hashing on the poll path). */
   private readonly series: {
     duration: ReturnType<AgentMetrics['pollDuration']['labels']>;
@@ -48,6 +51,7 @@ export class DevicePoller {
     this.state = pendingReading(device.kind);
     this.clock = deps.clock ?? systemClock;
     this.lastTickMs = this.clock.monotonicMs();
+    this.outage = new OutageLog({ subject: 'device', attempt: 'poll', countAs: 'failedPolls' }, { logger: deps.logger.child({ bus: deps.busId }), clock: this.clock });
     const m = deps.metrics;
     this.series = {
       duration: m.pollDuration.labels({ device: device.id }),
@@ -105,11 +109,10 @@ export class DevicePoller {
       this.state = { kind: this.device.kind, status: 'ok', readAt: new Date().toISOString(), values, error: null };
       this.series.ok.inc();
       this.setUp(true);
+      this.outage.succeeded();
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (this.state.status !== 'error' || this.state.error !== message) {
-        this.deps.logger.warn({ err }, 'poll failed');
-      }
+      this.outage.failed(err);
       this.state = { ...this.state, status: 'error', error: message };
       this.series.failed.inc();
       this.setUp(false);

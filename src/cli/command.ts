@@ -21,6 +21,7 @@ export async function commandCommand(args: string[], io: CliIO): Promise<number>
       point: { type: 'string' },
       value: { type: 'string' },
       'ttl-ms': { type: 'string' },
+      'hold-ms': { type: 'string' },
       'wait-ms': { type: 'string' },
       'issued-by': { type: 'string' },
     },
@@ -33,6 +34,8 @@ export async function commandCommand(args: string[], io: CliIO): Promise<number>
   const zk = zkOptionsFrom(values, io);
   const waitMs = intOption('wait-ms', values['wait-ms'], DEFAULT_WAIT_MS);
   const ttlMs = values['ttl-ms'] === undefined ? undefined : intOption('ttl-ms', values['ttl-ms'], 0);
+  // A held setpoint ends this long after the command was submitted (CONTRACT.md section 7); `--value null` releases one.
+  const holdMs = values['hold-ms'] === undefined ? undefined : intOption('hold-ms', values['hold-ms'], 0);
   const command: Record<string, unknown> = {
     device: values.device,
     point: values.point,
@@ -40,6 +43,7 @@ export async function commandCommand(args: string[], io: CliIO): Promise<number>
     issuedBy: values['issued-by'] ?? defaultIssuer(),
   };
   if (ttlMs !== undefined) command.ttlMs = ttlMs;
+  if (holdMs !== undefined) command.holdMs = holdMs;
 
   let client: SiteClient;
   try {

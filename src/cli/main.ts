@@ -20,7 +20,8 @@ export const USAGE = `usage: gridkeeper VERB [options]
 
   run --config FILE
       the daemon, in the foreground: JSON log lines on stdout; SIGTERM/SIGINT finishes the
-      write in flight, releases the site lock, closes the ZooKeeper session and exits 0
+      write in flight, releases the site lock, closes the ZooKeeper session and exits 0;
+      SIGHUP re-reads FILE and applies it on the same session (a bad file changes nothing)
   validate --config FILE
       check a site file: a summary and exit 0, or one line per problem
       (FILE:LINE: path.to.key: message) on stderr and exit 78
@@ -28,12 +29,13 @@ export const USAGE = `usage: gridkeeper VERB [options]
       the site as ZooKeeper sees it: agents, lock holder, devices, pending commands, results;
       --root is the config's zookeeper.root (default /gridkeeper)
   command --zookeeper CONNECT --site SITE --device ID --point NAME --value V
-          [--ttl-ms N] [--wait-ms N] [--issued-by TEXT] [--root PATH] [--json]
+          [--ttl-ms N] [--hold-ms N] [--wait-ms N] [--issued-by TEXT] [--root PATH] [--json]
           [--credentials-file FILE]
       submit a command and wait for its result (--wait-ms, default 10000); exit 0 when
       applied, 1 when rejected, failed, expired or no result in time. V is parsed as JSON
       (50, true, "on"), anything else is taken as a string; --ttl-ms overrides the
-      config's control.commandTtlMs
+      config's control.commandTtlMs. On a point with a fallback the value is held until
+      --value null releases it, or for --hold-ms
   simulate --config FILE [--write-log FILE] [--freeze | --tick-ms N]
       serve a simulated device for every device of the config, on its bus; prints \`ready\`
   scan --tcp HOST[:PORT] | --rtu PATH [--baud N] [--units LIST] [--timeout-ms N] [--json]

@@ -5,7 +5,7 @@ import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pino, type LevelWithSilent, type Logger } from 'pino';
 import { loadConfigOrReport } from './config-file.js';
-import { SimulatedSite, SimulatorBindError, frozenOptions, type SimulatedSiteOptions } from '../simulator/index.js';
+import { SimulatedSite, SimulatorBindError, SunSpecImageError, frozenOptions, type SimulatedSiteOptions } from '../simulator/index.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 
 const USAGE = `usage: gridkeeper simulate --config FILE [--write-log FILE] [--freeze | --tick-ms N]
@@ -54,7 +54,14 @@ export async function simulateCommand(argv: string[], io: CliIO): Promise<number
     };
   }
 
-  const site = new SimulatedSite(config, options);
+  let site: SimulatedSite;
+  try {
+    site = new SimulatedSite(config, options);
+  } catch (err) {
+    if (!(err instanceof SunSpecImageError)) throw err;
+    io.stderr(`gridkeeper simulate: ${err.message}`);
+    return EXIT.failure;
+  }
   try {
     await site.start();
   } catch (err) {

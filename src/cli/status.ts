@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { SiteClient } from '../coordination/site-client.js';
-import type { SiteView } from '../coordination/site-view.js';
+import type { ConflictView, SiteView } from '../coordination/site-view.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 import { openSiteClient, SITE_OPTIONS, zkOptionsFrom } from './zk-connect.js';
 
@@ -44,6 +44,7 @@ export function renderStatus(view: SiteView, nowMs: number): string[] {
   } else {
     out.push('lock: nobody holds it — no agent may act on commands');
   }
+  for (const c of view.conflicts) out.push(conflictLine(c, view));
   out.push('');
   out.push('AGENTS');
   const agentRows = view.agents.map((a) => {
@@ -57,6 +58,7 @@ export function renderStatus(view: SiteView, nowMs: number): string[] {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([id, d]) => [id, str(d.kind), str(d.status), ago(d.readAt, nowMs), summary(d.values), d.error === null ? '' : str(d.error)]);
   out.push(...table(['DEVICE', 'KIND', 'STATUS', 'AGE', 'VALUES', 'ERROR'], deviceRows));
+  out.push(...heldSetpoints(view, nowMs));
   out.push('');
   out.push(`PENDING COMMANDS (${view.pendingCommands.length})`);
   out.push(...table(['ID', 'CREATED', 'COMMAND'], view.pendingCommands.map((c) => [c.id, ago(c.createdAt, nowMs), JSON.stringify(c.command)])));
@@ -73,6 +75,61 @@ export function renderStatus(view: SiteView, nowMs: number): string[] {
     ),
   );
   return out;
+}
+
+/**
+ * `CONFLICT: agent id gw-a runs twice: host gw-1 pid 812 publishes; host gw-2 pid 977 (since ...)
+ * neither publishes nor queues for the lock until the other stops`.
+ */
+function conflictLine(c: ConflictView, view: SiteView): string {
+  const d = c.document ?? {};
+  const other = (typeof d.conflictsWith === 'object' && d.conflictsWith !== null ? d.conflictsWith : {}) as Record<string, unknown>;
+  const agentId = str(d.agentId) || c.node.split('@')[0] || '?';
+  // The one that publishes is in agents/ now; the conflict node names it as it was when found.
+  const doc = view.agents.find((a) => a.agentId === agentId)?.document ?? {};
+  const first = `host ${str(doc.host ?? other.host) || '?'} pid ${str(doc.pid ?? other.pid) || '?'}`;
+  const second = `host ${str(d.host) || '?'} pid ${str(d.pid) || '?'}`;
+  return (
+    `CONFLICT: agent id ${agentId} runs twice: ${first} publishes; ${second} (since ${str(d.since) || '?'}) ` +
+    'neither publishes nor queues for the lock until the other stops. Give each agent its own agent.id.'
+  );
+}
+
+/**
+ * HELD SETPOINTS (CONTRACT.md section 7): each with who set it and when, and until when; then per
+ * device with a fallback timer, when it would fall back if nobody refreshed it.
+ */
+function heldSetpoints(view: SiteView, nowMs: number): string[] {
+  const out = ['', `HELD SETPOINTS (${view.setpoints.length})`];
+  const rows = view.setpoints.map(({ id, setpoint }) => {
+    if (typeof setpoint !== 'object') return [id, JSON.stringify(setpoint), '', '', '', '', '', ''];
+    const by = `${str(setpoint.issuedBy) || '?'} via ${str(setpoint.agentId) || '?'}`;
+    const until = typeof setpoint.holdUntil === 'string' ? `${setpoint.holdUntil} (${ahead(setpoint.holdUntil, nowMs)})` : 'until released';
+    // When its device falls back if nobody refreshes it: the device's timer, as its holder published it.
+    const timer = view.fallbacks[str(setpoint.device)];
+    const fallsBack = timer === undefined ? '-' : ahead(timer.revertsBy, nowMs);
+    return [id, JSON.stringify(setpoint.value), str(setpoint.command), by, str(setpoint.token), ago(str(setpoint.setAt) || null, nowMs), until, fallsBack];
+  });
+  out.push(...table(['SETPOINT', 'VALUE', 'COMMAND', 'SET BY', 'TOKEN', 'SET', 'HELD', 'FALLS BACK'], rows));
+  const timers = Object.entries(view.fallbacks).sort(([a], [b]) => a.localeCompare(b));
+  if (timers.length > 0) {
+    out.push('', 'FALLBACK TIMERS (if nobody refreshed them)');
+    out.push(
+      ...table(
+        ['DEVICE', 'WINDOW', 'REFRESHED', 'BY', 'FALLS BACK'],
+        timers.map(([id, f]) => [id, `${f.windowMs / 1000} s`, ago(f.refreshedAt, nowMs), f.refreshedBy, `${f.revertsBy} (${ahead(f.revertsBy, nowMs)})`]),
+      ),
+    );
+  }
+  return out;
+}
+
+/** `in 12.3s`, or `4.0s ago` once past. */
+function ahead(iso: string, nowMs: number): string {
+  const ms = Date.parse(iso) - nowMs;
+  if (!Number.isFinite(ms)) return '?';
+  if (ms < 0) return `passed, ${ago(iso, nowMs)}`;
+  return ms < 120_000 ? `in ${(ms / 1000).toFixed(1)}s` : `in ${Math.round(ms / 60_000)}min`;
 }
 
 function summary(values: Record<string, unknown>): string {

@@ -1,6 +1,8 @@
 // `gridkeeper validate --config FILE`: exit 0 with a summary, or 78 with one line per problem.
 import { parseArgs } from 'node:util';
 import { loadConfigOrReport } from './config-file.js';
+import { credentialsFileFindings } from './credentials-check.js';
+import { keptRegisters } from '../agent/hold-plan.js';
 import { estimateSnapshotBytes } from '../config/snapshot-size.js';
 import type { BusConfig, DeviceConfig, SiteConfig } from '../config/types.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
@@ -25,7 +27,7 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
   }
   if (values.config === undefined || values.config === '') throw new UsageError(`--config FILE is required\n${USAGE}`);
 
-  const config = loadConfigOrReport(values.config, io);
+  const config = loadConfigOrReport(values.config, io, { extraChecks: credentialsFileFindings });
   if (config === null) return EXIT.config;
   for (const line of summary(config)) io.stdout(line);
   return EXIT.ok;
@@ -39,8 +41,10 @@ export function summary(cfg: SiteConfig): string[] {
     `site        ${cfg.site}`,
     `agent       ${cfg.agent.id}`,
     `zookeeper   ${zk.connect}  root ${zk.root}  session timeout ${zk.sessionTimeoutMs} ms${zk.auth ? '  digest auth' : ''}`,
-    `publish     every ${cfg.publish.intervalMs} ms, snapshot at most ~${estimateSnapshotBytes(cfg)} bytes`,
-    `control     command TTL ${cfg.control.commandTtlMs} ms, verify writes ${cfg.control.verifyWrites ? 'on' : 'off'}`,
+    `publish     every ${cfg.publish.intervalMs} ms at most, ${describeDeadbands(cfg)}, unchanged every ${cfg.publish.maxIntervalMs} ms, ` +
+      `snapshot at most ~${estimateSnapshotBytes(cfg)} bytes`,
+    `control     command TTL ${cfg.control.commandTtlMs} ms, verify writes ${cfg.control.verifyWrites ? 'on' : 'off'}, ` +
+      `results kept ${cfg.control.resultsKept} for ${describeAge(cfg.control.resultsMaxAgeMs)} at most`,
     `http        ${cfg.http.listen === false ? 'off' : cfg.http.listen}`,
     `buses (${cfg.buses.length}):`,
   ];
@@ -53,18 +57,47 @@ export function summary(cfg: SiteConfig): string[] {
   lines.push(`devices (${cfg.devices.length}):`);
   const devWidth = Math.max(0, ...cfg.devices.map((d) => d.id.length));
   for (const d of cfg.devices) {
-    const writable = d.points.filter((p) => p.access !== 'read').map((p) => p.name);
+    // Registers the lock holder keeps written itself (revert timers, the watchdog) take no commands.
+    const kept = keptRegisters(d);
+    const writable = d.points.filter((p) => p.access !== 'read' && !kept.has(p.name)).map((p) => p.name);
     if (d.sunspec !== undefined) writable.push('the controls its models offer');
     lines.push(
       `  ${d.id.padEnd(devWidth)}  ${d.kind.padEnd(8)}  bus ${d.bus.padEnd(busWidth)}  unit ${String(d.unitId).padEnd(3)}  ` +
         `${plural(d.points.length, 'point')}${d.profile ? ` (profile ${d.profile})` : ''}${describeSunSpec(d)}  every ${d.pollIntervalMs} ms  ` +
-        `writable: ${writable.length > 0 ? writable.join(', ') : 'none'}`,
+        `writable: ${writable.length > 0 ? writable.join(', ') : 'none'}${describeHeld(d)}`,
     );
   }
   return lines;
 }
 
 const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+/** `deadbands on 31 of 40 points` (CONTRACT.md section 10): how many numeric moves may go unpublished. */
+function describeDeadbands(cfg: SiteConfig): string {
+  const points = cfg.devices.flatMap((d) => d.points);
+  const banded = points.filter((p) => (p.deadband ?? 0) > 0).length;
+  return banded === 0 ? 'every change published' : `deadbands on ${banded} of ${plural(points.length, 'point')}`;
+}
+
+/** `7 d`, `12 h`, `90 s`: control.resultsMaxAgeMs as people read it. */
+function describeAge(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['min', 60_000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size} ${unit}`;
+  }
+  return `${ms} ms`;
+}
+
+/** `  held: activePowerLimit (falls back to 100 after 60 s)`: points whose commands are held (CONTRACT.md section 7). */
+function describeHeld(d: DeviceConfig): string {
+  const held = d.points.flatMap((p) => {
+    if (p.fallback === undefined) return [];
+    const after = p.fallback.revertTimer === undefined ? 'by watchdog' : `after ${p.fallback.revertTimer.seconds} s`;
+    return [`${p.name} (falls back to ${String(p.fallback.value)} ${after})`];
+  });
+  if (d.sunspec !== undefined) held.push(`its controls (revert after ${d.sunspec.revertSeconds} s)`);
+  const watchdog = d.watchdog === undefined ? '' : `  watchdog: ${d.watchdog.point} every ${d.watchdog.everyMs} ms`;
+  return (held.length > 0 ? `  held: ${held.join(', ')}` : '') + watchdog;
+}
 
 /** What a SunSpec device will look for at run time: ` + discovered at auto, chain device 1, needs 1, 103`. */
 function describeSunSpec(d: DeviceConfig): string {

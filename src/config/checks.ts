@@ -1,6 +1,8 @@
 // Cross-checks between parts of the config: references between buses and devices, uniqueness, the
-// write-timing safety rule, and each device's merged points. Run on every part that passed the
-// schema on its own, so that one broken device does not hide the problems of the others.
+// write-timing safety rule, each device's merged points, and held setpoints' fallbacks and timing
+// (fallback-checks.ts). Run on every part that passed the schema on its own, so that one broken
+// device does not hide the problems of the others.
+import { checkHeldSetpoints } from './fallback-checks.js';
 import { checkDuplicateNames, checkPoint, checkPointSet, type Finding, type LocatedPoint } from './point-checks.js';
 import { DEFAULT_TIMEOUT_MS } from './resolve.js';
 import { SUNSPEC_PROFILE, type RawBus, type RawDevice } from './schema.js';
@@ -21,7 +23,7 @@ export interface SiteView {
 }
 
 export function checkSite(view: SiteView): Finding[] {
-  return [...checkBuses(view), ...checkDevices(view)];
+  return [...checkBuses(view), ...checkDevices(view), ...checkHeldSetpoints(view)];
 }
 
 function checkBuses(view: SiteView): Finding[] {

@@ -6,9 +6,17 @@ import { checkSite, type Indexed, type SiteView } from './checks.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { issuesToProblems } from './issues.js';
 import { mergePoints } from './merge.js';
-import type { LocatedPoint } from './point-checks.js';
+import type { Finding, LocatedPoint } from './point-checks.js';
 import { defaultProfilesDir, profileNames, readProfile, type ProfileRead } from './profiles.js';
-import { agentIdFromHostname, DEFAULT_SESSION_TIMEOUT_MS, resolveBus, resolvePoint, resolveSunSpec } from './resolve.js';
+import {
+  agentIdFromHostname,
+  DEFAULT_RESULTS_MAX_AGE_MS,
+  DEFAULT_SESSION_TIMEOUT_MS,
+  resolveBus,
+  resolvePoint,
+  resolvePublish,
+  resolveSunSpec,
+} from './resolve.js';
 import { busSchema, configSchema, deviceSchema, sessionTimeout, SUNSPEC_PROFILE, type RawConfig } from './schema.js';
 import { estimateSnapshotBytes, MAX_SNAPSHOT_BYTES } from './snapshot-size.js';
 import type { SiteConfig } from './types.js';
@@ -19,6 +27,11 @@ export interface LoadOptions {
   hostname?: string;
   /** Where built-in profiles are; default <package root>/profiles. */
   profilesDir?: string;
+  /**
+   * Checks the caller adds, on a config that passed every other check (`validate`: the files it
+   * names); their findings are reported like the file's own, at the line of their key.
+   */
+  extraChecks?: (config: SiteConfig) => Finding[];
 }
 
 /** Reads and checks a config file. `file` is kept as given, for messages. Throws ConfigError. */
@@ -54,6 +67,8 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
 
   const config = resolveConfig(parsed.data, view.points, file, opts.hostname ?? hostname());
   checkSnapshotSize(config, source);
+  const extra = opts.extraChecks?.(config) ?? [];
+  if (extra.length > 0) throw new ConfigError(extra.map((f) => source.problem(f.path, f.message)));
   return config;
 }
 
@@ -128,11 +143,12 @@ function resolveConfig(raw: RawConfig, points: Map<number, LocatedPoint[]>, file
       sessionTimeoutMs: zk.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
       ...(zk.auth === undefined ? {} : { auth: { credentialsFile: zk.auth.credentialsFile, commandIssuers: zk.auth.commandIssuers ?? [] } }),
     },
-    publish: { intervalMs: raw.publish?.intervalMs ?? 1000 },
+    publish: resolvePublish(raw.publish),
     control: {
       commandTtlMs: raw.control?.commandTtlMs ?? 60_000,
       verifyWrites: raw.control?.verifyWrites ?? true,
       resultsKept: raw.control?.resultsKept ?? 1000,
+      resultsMaxAgeMs: raw.control?.resultsMaxAgeMs ?? DEFAULT_RESULTS_MAX_AGE_MS,
     },
     http: { listen: raw.http?.listen ?? '127.0.0.1:8780' },
     log: { level: raw.log?.level ?? 'info' },
@@ -146,6 +162,7 @@ function resolveConfig(raw: RawConfig, points: Map<number, LocatedPoint[]>, file
       pollIntervalMs: d.pollIntervalMs ?? 1000,
       points: (points.get(i) ?? []).map((lp) => resolvePoint(lp.point)),
       ...(d.profile === SUNSPEC_PROFILE ? { sunspec: resolveSunSpec(d.sunspec) } : {}),
+      ...(d.watchdog === undefined ? {} : { watchdog: { ...d.watchdog } }),
     })),
   };
 }

@@ -72,7 +72,7 @@ export function checkPoint(lp: LocatedPoint): Finding[] {
     if (p.min !== undefined && p.max !== undefined && p.min > p.max) add('min', `must not be greater than max (${p.max})`);
     if (isWritable(p) && p.scaleFactor === undefined) checkLimitsFitRaw(p, add);
   } else {
-    for (const key of ['min', 'max', 'scale', 'offset', 'scaleFactor'] as const) {
+    for (const key of ['min', 'max', 'scale', 'offset', 'scaleFactor', 'deadband'] as const) {
       if (p[key] !== undefined) add(key, `applies only to numeric points, not ${p.type}`);
     }
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../package-root.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { issuesToProblems } from './issues.js';
+import { checkFallbackRefs } from './fallback-checks.js';
 import { checkDuplicateNames, checkPoint, checkPointSet, type LocatedPoint } from './point-checks.js';
 import { resolvePoint } from './resolve.js';
 import { PROFILE_NAME_RE, profileSchema, type RawPoint } from './schema.js';
@@ -58,6 +59,7 @@ export function readProfile(name: string, dir: string = defaultProfilesDir()): P
     ...located.flatMap(checkPoint),
     ...checkDuplicateNames(located),
     ...checkPointSet(located, 'profile'),
+    ...checkFallbackRefs(located, 'profile'),
   ];
   if (findings.length > 0) return fail(findings.map((f) => source.problem(f.path, f.message)));
   return { ok: true, name, file, points: parsed.data.points };

@@ -1,13 +1,22 @@
 // Defaults, filled in once the schema has accepted a value. Kept apart from the schema so that the
 // checks can still tell a key that was written from one that was left to its default.
-import type { BusConfig, PointConfig, SunSpecConfig } from './types.js';
-import type { RawBus, RawPoint, RawSunSpec } from './schema.js';
+import type { BusConfig, PointConfig, SiteConfig, SunSpecConfig } from './types.js';
+import type { RawBus, RawConfig, RawPoint, RawSunSpec } from './schema.js';
 
 export const DEFAULT_TIMEOUT_MS = 1000;
 export const DEFAULT_PAUSE_MS = { tcp: 0, rtu: 5 } as const;
 export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
 /** SunSpec revert timer default (CONTRACT.md section 7), s. */
 export const DEFAULT_SUNSPEC_REVERT_SECONDS = 60;
+/** publish.intervalMs default: at most one readings write per second. */
+export const DEFAULT_PUBLISH_INTERVAL_MS = 1000;
+/**
+ * publish.maxIntervalMs default (CONTRACT.md section 10): the "alive" write a reader can count on
+ * when no value moves past its deadband, ms. Never below publish.intervalMs.
+ */
+export const DEFAULT_PUBLISH_MAX_INTERVAL_MS = 60_000;
+/** control.resultsMaxAgeMs default (CONTRACT.md section 10): a week of results, by ZooKeeper's clock. */
+export const DEFAULT_RESULTS_MAX_AGE_MS = 7 * 24 * 3_600_000;
 
 export function resolvePoint(raw: RawPoint): PointConfig {
   const p: PointConfig = {
@@ -28,7 +37,18 @@ export function resolvePoint(raw: RawPoint): PointConfig {
   if (raw.unit !== undefined) p.unit = raw.unit;
   if (raw.min !== undefined) p.min = raw.min;
   if (raw.max !== undefined) p.max = raw.max;
+  if (raw.deadband !== undefined) p.deadband = raw.deadband;
+  if (raw.fallback !== undefined) {
+    const { value, revertTimer } = raw.fallback;
+    p.fallback = revertTimer === undefined ? { value } : { value, revertTimer: { ...revertTimer } };
+  }
   return p;
+}
+
+/** `publish:` with its defaults; the alive write is never asked for more often than any write may happen. */
+export function resolvePublish(raw: RawConfig['publish']): SiteConfig['publish'] {
+  const intervalMs = raw?.intervalMs ?? DEFAULT_PUBLISH_INTERVAL_MS;
+  return { intervalMs, maxIntervalMs: raw?.maxIntervalMs ?? Math.max(DEFAULT_PUBLISH_MAX_INTERVAL_MS, intervalMs) };
 }
 
 /** The `sunspec:` block of a `profile: sunspec` device, which may be left out entirely. */

@@ -3,7 +3,9 @@
 // written); unknown keys are errors. Messages are ours, written for operators: zod's own texts
 // never reach them (see issues.ts).
 import * as z from 'zod';
+import { ABSOLUTE_PATH_RE, chrootProblem, parseConnectString } from './connect-string.js';
 import { parseHostPort } from './host-port.js';
+import { DEFAULT_PUBLISH_INTERVAL_MS } from './resolve.js';
 
 type Issue = { input?: unknown };
 /** `message` for a wrong value, `required` for a missing one. */
@@ -40,6 +42,15 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] a
 /** Longest string point, in registers: what one read request can carry. */
 export const MAX_STRING_REGISTERS = 125;
 
+/** Longest revert timer a fallback may name, s: a day; a device holding a value longer is not "falling back". */
+export const MAX_REVERT_SECONDS = 86_400;
+
+// CONTRACT.md section 7: what the device does by itself when nobody controls it (fallback-checks.ts).
+const fallbackSchema = map({
+  value: z.union([finite(), bool()], err('must be a number, or true or false')),
+  revertTimer: map({ point: pointName(), seconds: intIn(1, MAX_REVERT_SECONDS) }).optional(),
+});
+
 export const pointSchema = map({
   name: pointName(),
   table: oneOf(TABLES).optional(),
@@ -56,6 +67,9 @@ export const pointSchema = map({
   access: oneOf(['read', 'write', 'readwrite']).optional(),
   min: finite().optional(),
   max: finite().optional(),
+  fallback: fallbackSchema.optional(),
+  // CONTRACT.md section 10: a move smaller than this (engineering units) does not by itself publish.
+  deadband: z.number(err('must be a number of at least 0')).min(0, err('must be a number of at least 0')).optional(),
 });
 export type RawPoint = z.infer<typeof pointSchema>;
 
@@ -123,15 +137,15 @@ export const deviceSchema = map({
   pollIntervalMs: intIn(100, 86_400_000).optional(),
   points: list(pointSchema).optional(),
   sunspec: sunspecSchema.optional(),
+  // A register the lock holder keeps writing; the device drops to its fallback when it stops (section 7).
+  watchdog: map({ point: pointName(), everyMs: intIn(100, 86_400_000) }).optional(),
 });
 export type RawDevice = z.infer<typeof deviceSchema>;
 
-const hostPorts = (s: string) => s.split(',').map(parseHostPort);
+const hostPorts = (s: string) => parseConnectString(s).hosts;
 const isConnect = (s: string): boolean => hostPorts(s).every((hp) => hp !== null);
 const isListen = (s: string): boolean => parseHostPort(s) !== null;
-
-// An absolute path without empty, `.` or `..` segments and without a trailing slash.
-const ABSOLUTE_PATH_RE = /^(\/(?!\.{1,2}(\/|$))[^/\s]+)+$/;
+const CONNECT_FORM = 'must be host:port[,host:port...][/chroot]';
 
 export const sessionTimeout = intIn(1000, 600_000);
 
@@ -140,9 +154,14 @@ export const configSchema = map({
   agent: map({ id: id().optional() }).optional(),
   zookeeper: map({
     connect: z
-      .string(err('must be host:port[,host:port...]'))
-      .refine(isConnect, { error: 'must be host:port[,host:port...]', abort: true })
-      .refine((s) => hostPorts(s).every((hp) => hp !== null && hp.port >= 1), { error: 'ports must be from 1 to 65535' }),
+      .string(err(CONNECT_FORM))
+      .refine(isConnect, { error: CONNECT_FORM, abort: true })
+      .refine((s) => hostPorts(s).every((hp) => hp !== null && hp.port >= 1), { error: 'ports must be from 1 to 65535' })
+      .superRefine((s, ctx) => {
+        const chroot = parseConnectString(s).chroot;
+        const problem = chroot === null ? null : chrootProblem(chroot);
+        if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, input: s });
+      }),
     root: z
       .string(err('must be an absolute path like /gridkeeper'))
       .regex(ABSOLUTE_PATH_RE, { error: 'must be an absolute path like /gridkeeper' })
@@ -163,11 +182,21 @@ export const configSchema = map({
         .optional(),
     }).optional(),
   }),
-  publish: map({ intervalMs: intIn(10, 3_600_000).optional() }).optional(),
+  publish: map({ intervalMs: intIn(10, 3_600_000).optional(), maxIntervalMs: intIn(10, 86_400_000).optional() })
+    .superRefine((p, ctx) => {
+      // The alive write (CONTRACT.md section 10) cannot come more often than any write may.
+      const intervalMs = p.intervalMs ?? DEFAULT_PUBLISH_INTERVAL_MS;
+      if (p.maxIntervalMs !== undefined && p.maxIntervalMs < intervalMs) {
+        ctx.addIssue({ code: 'custom', path: ['maxIntervalMs'], input: p.maxIntervalMs, message: `must be at least publish.intervalMs (${intervalMs})` });
+      }
+    })
+    .optional(),
   control: map({
     commandTtlMs: intIn(1, 86_400_000).optional(),
     verifyWrites: bool().optional(),
     resultsKept: intIn(1, 1_000_000).optional(),
+    // Results older than this by ZooKeeper's clock are pruned too (CONTRACT.md section 10); at most a year.
+    resultsMaxAgeMs: intIn(1000, 31_536_000_000).optional(),
   }).optional(),
   http: map({
     listen: z

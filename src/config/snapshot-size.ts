@@ -14,9 +14,9 @@ const SEQ_CHARS = 16;             // Number.MAX_SAFE_INTEGER
 const SNAPSHOT_FRAME_CHARS = 110; // {"site":,"agentId":,"seq":,"publishedAt":,"leader":false,"devices":{}}
 const DEVICE_FRAME_CHARS = 70;    // "":{"kind":"","status":"pending","readAt":,"values":{},"error":}
 // A SunSpec device's points are found at run time. A large one (models 1, 103, 120, 121, 123, 124,
-// 160 with 4 modules, 701, 702, 704, 802 and the standard names) publishes about 380 values of
-// about 40 characters each: 16000 characters, allowing about 60 such devices on one site.
-const SUNSPEC_DEVICE_CHARS = 16_000;
+// 160 with 4 modules, 701, 702, 704, 802 and the standard names) publishes about 450 values, 18000
+// characters with every value at its widest: about 55 such devices fit on one site.
+const SUNSPEC_DEVICE_CHARS = 18_000;
 
 /** Upper estimate of the readings snapshot's JSON size in bytes, every point at its widest value. */
 export function estimateSnapshotBytes(cfg: Pick<SiteConfig, 'site' | 'agent' | 'devices'>): number {

@@ -29,6 +29,28 @@ export interface PointConfig {
   access: Access;        // default read
   min?: number;          // engineering units; required for writable numeric points
   max?: number;
+  fallback?: FallbackConfig; // CONTRACT.md section 7: an applied command on the point is held
+  /**
+   * Engineering units, >= 0, numeric points only (CONTRACT.md section 10): a value that moved less
+   * than this since the last published snapshot does not by itself make a new one. Absent: any change.
+   */
+  deadband?: number;
+}
+
+/**
+ * What a device does with a point by itself when nobody controls it (CONTRACT.md section 7): the
+ * value it returns to, and the device's own timer that gets it there (or a device `watchdog`).
+ */
+export interface FallbackConfig {
+  value: number | boolean;
+  /** A writable point of the same device holding the device's timeout, s: programmed with every write. */
+  revertTimer?: { point: string; seconds: number };
+}
+
+/** A register the lock holder keeps writing; without a write for `everyMs` the device falls back. */
+export interface WatchdogConfig {
+  point: string;
+  everyMs: number;
 }
 
 interface BusCommon {
@@ -79,6 +101,7 @@ export interface DeviceConfig {
    */
   points: PointConfig[];
   sunspec?: SunSpecConfig;
+  watchdog?: WatchdogConfig;
 }
 
 export interface ZookeeperConfig {
@@ -98,11 +121,15 @@ export interface SiteConfig {
   site: string;
   agent: { id: string };     // default: host name
   zookeeper: ZookeeperConfig;
-  publish: { intervalMs: number };          // default 1000
+  publish: {
+    intervalMs: number;                     // default 1000
+    maxIntervalMs: number;                  // the alive write, changed or not; default 60000 (>= intervalMs)
+  };
   control: {
     commandTtlMs: number;                   // default 60000
     verifyWrites: boolean;                  // default true
     resultsKept: number;                    // extension: results kept before pruning; default 1000
+    resultsMaxAgeMs: number;                // results older than this by ZooKeeper's clock are pruned; default 7 days
   };
   http: { listen: string | false };         // default "127.0.0.1:8780"
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' }; // extension; default info

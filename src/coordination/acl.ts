@@ -9,8 +9,13 @@
 //    With no issuers listed, only clients holding the agents' credentials (e.g. `gridkeeper command`
 //    run with the same credentials file) can submit commands. Issuers get CREATE only: they cannot
 //    delete other commands, nor touch results, the lock, or agents' nodes.
-//  - parents we create above the site (`<root>`, `<root>/sites`): our identity ALL, world READ and
-//    CREATE, so that other sites (with other credentials) can still add their site node there.
+//  - parents we create above the site (`<root>`, `<root>/sites`, a missing chroot): world READ and
+//    CREATE, and nothing more for anyone, our identity included. Other sites (other credentials)
+//    share them and must still add their site node there; the first site to arrive must not own
+//    them: with ALL it could delete another site's node or take CREATE away from the sites after it
+//    (site isolation, CONTRACT.md section 10). Changing or deleting them takes the ensemble's super
+//    user, or parents made beforehand by an operator with an ACL of their choosing (we leave an
+//    existing parent's ACL alone).
 // Without credentials everything stays open (world ALL), as the client library creates it.
 //
 // The library creates every znode with an open ACL (no way to pass one), so each node we create gets
@@ -38,7 +43,7 @@ export function siteAcls(digestId: string | null, commandIssuers: readonly strin
   const issuers = commandIssuers.map(parseAclId).map((a) => ({ ...a, perms: a.scheme === 'world' ? ZK_PERM.READ | ZK_PERM.CREATE : ZK_PERM.CREATE }));
   // world:anyone already has READ; merge so that the ACL holds each id once.
   const commands = mergeAcl([...site, ...issuers]);
-  const parents = [owner, { scheme: 'world', id: 'anyone', perms: ZK_PERM.READ | ZK_PERM.CREATE }];
+  const parents = [{ scheme: 'world', id: 'anyone', perms: ZK_PERM.READ | ZK_PERM.CREATE }];
   return { site, commands, parents };
 }
 

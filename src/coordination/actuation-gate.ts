@@ -133,6 +133,25 @@ export class ActuationGate extends EventEmitter<{ open: []; closed: [reason: str
     return { lock: hold.lockName, token: hold.token };
   }
 
+  /**
+   * W changed (a reload changed the buses). A larger W shortens the lease granted already, at once:
+   * the lease ends at t_send + L, and t_send + L' = leaseEnd - (L - L') keeps L' + W' within 3T/4
+   * for a write that starts from now on. A smaller W lengthens the lease only from the next renewal.
+   * The agent raises W before a new bus can carry a write and lowers it after the old ones closed.
+   */
+  setMaxWriteMs(maxWriteMs: number): void {
+    if (maxWriteMs === this.opts.maxWriteMs) return;
+    const beforeMs = this.leaseMs();
+    this.opts.maxWriteMs = maxWriteMs;
+    const afterMs = this.leaseMs();
+    this.log.info({ maxWriteMs, leaseMs: afterMs }, 'largest bus timeout changed: lease length follows');
+    if (afterMs >= beforeMs || this.leaseEndMonoMs === 0) return;
+    this.leaseEndMonoMs -= beforeMs - afterMs;
+    const hold = this.leaseHold;
+    if (hold !== null) this.extendLease(hold, Number.NEGATIVE_INFINITY); // re-arms the expiry timer at the new end
+    this.report('lease shortened for a longer bus timeout');
+  }
+
   /** ms left on the lease (0 when closed). */
   leaseRemainingMs(): number {
     return this.isOpen() ? this.leaseEndMonoMs - this.deps.clock.monotonicMs() : 0;

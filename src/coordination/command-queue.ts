@@ -9,29 +9,33 @@
 //      a wrong clock). Older than its ttlMs (or control.commandTtlMs) => `expired`, never applied.
 //   5. handler.apply(cmd, guard) only while the actuation gate is open; guard() is asked again
 //      right before the bytes go out.
-//   6. create results/cmd-N (create fails with NODEEXISTS if a result exists: never two results),
-//      then delete the command.
+//   6. the point's held setpoint follows an applied command (held-setpoints.ts, CONTRACT.md
+//      section 7), then create results/cmd-N (create fails with NODEEXISTS if a result exists: never
+//      two results), then delete the command.
+// With held setpoints, the queue runs only once the holder has re-asserted them (`ready`), and a
+// release (value null) of a point that holds nothing is `rejected`.
 // If the gate closes before the write (guard() said no) or after the write but before the result,
 // NO result is written and the command stays for the next holder (or for us once the gate opens
 // again), which applies it again. That redo is safe because a command sets an absolute value
 // (a setpoint, a limit, an on/off state): writing the same value twice leaves the device as writing
 // it once. Only the holder that writes the result "owns" the command, and only one result can exist.
-// Old results beyond `resultsKept` are pruned, oldest sequence first.
+// Old results beyond `resultsKept` are pruned, oldest sequence first, and results older than
+// `resultsMaxAgeMs` by ZooKeeper's clock (results-pruner.ts).
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { ActuationGate } from './actuation-gate.js';
 import type { Clock } from '../clock.js';
 import { parseCommand, type CommandHandler, type CommandStatus, type ResultDocument } from './command.js';
 import { isZkError } from './errors.js';
+import type { HeldSetpoints } from './held-setpoints.js';
 import { COMMAND_PREFIX, sortBySequence, type SitePaths } from './paths.js';
 import type { ServerClock } from './server-clock.js';
+import { serverNow } from './server-now.js';
+import { ResultsPruner } from './results-pruner.js';
 import type { ZkSession } from './session.js';
 import type { SiteLock } from './site-lock.js';
 import { withTimeout } from './timeout.js';
 import type { ZkAcl } from './zk-client.js';
-
-/** A clock sample older than this is refreshed by a probe write before judging expiry. */
-const MAX_CLOCK_SAMPLE_AGE_MS = 10 * 60_000;
 
 export interface CommandQueueOptions {
   paths: SitePaths;
@@ -40,6 +44,8 @@ export interface CommandQueueOptions {
   defaultTtlMs: number;
   /** control.resultsKept: results kept before the oldest are pruned. */
   resultsKept: number;
+  /** control.resultsMaxAgeMs: results older than this by ZooKeeper's clock are pruned, ms. */
+  resultsMaxAgeMs: number;
   /** ACL for results (set right after create); null keeps the library's open ACL. */
   resultAcl: readonly ZkAcl[] | null;
   /** How long close() waits for the command in flight. Default 4000 ms. */
@@ -54,6 +60,8 @@ export interface CommandQueueDeps {
   serverClock: ServerClock;
   /** Makes a write whose Stat teaches the ServerClock (used when it has no recent sample). */
   clockProbe?: () => Promise<unknown>;
+  /** Held setpoints (CONTRACT.md section 7); absent: commands are one-shot writes. */
+  setpoints?: HeldSetpoints;
   logger: Logger;
   clock: Clock;
 }
@@ -69,6 +77,7 @@ export class CommandQueue extends EventEmitter<{ result: [name: string, result: 
   private wakeUp: (() => void) | null = null;
   private readonly countsByStatus: Record<CommandStatus, number> = { applied: 0, rejected: 0, failed: 0, expired: 0 };
   private resultsSincePrune = 0;
+  private readonly pruner: ResultsPruner;
 
   private readonly poke = (): void => {
     this.wake = true;
@@ -84,6 +93,17 @@ export class CommandQueue extends EventEmitter<{ result: [name: string, result: 
   ) {
     super();
     this.log = deps.logger.child({ component: 'command-queue' });
+    this.pruner = new ResultsPruner(
+      { paths: opts.paths, limits: () => this.opts },
+      { ...deps, logger: this.log, active: () => this.active() },
+    );
+  }
+
+  /** A reload changed control.commandTtlMs, resultsKept or resultsMaxAgeMs: commands handled and prunes from now on use them. */
+  setLimits(limits: { defaultTtlMs: number; resultsKept: number; resultsMaxAgeMs: number }): void {
+    this.opts.defaultTtlMs = limits.defaultTtlMs;
+    this.opts.resultsKept = limits.resultsKept;
+    this.opts.resultsMaxAgeMs = limits.resultsMaxAgeMs;
   }
 
   /** Results written by this agent, by status (for metrics). */
@@ -97,6 +117,7 @@ export class CommandQueue extends EventEmitter<{ result: [name: string, result: 
     this.deps.lock.on('leader', this.poke);
     this.deps.lock.on('follower', this.poke);
     this.deps.gate.on('open', this.poke);
+    this.deps.setpoints?.on('ready', this.poke);
     this.kick();
   }
 
@@ -107,6 +128,7 @@ export class CommandQueue extends EventEmitter<{ result: [name: string, result: 
     this.deps.lock.off('leader', this.poke);
     this.deps.lock.off('follower', this.poke);
     this.deps.gate.off('open', this.poke);
+    this.deps.setpoints?.off('ready', this.poke);
     this.poke();
     if (this.runner) {
       await withTimeout(this.runner, this.opts.closeWaitMs ?? 4000, 'command in flight').catch((err: unknown) =>
@@ -116,7 +138,7 @@ export class CommandQueue extends EventEmitter<{ result: [name: string, result: 
   }
 
   private active(): boolean {
-    return !this.closed && this.deps.lock.isLeader && this.deps.session.state === 'connected';
+    return !this.closed && this.deps.lock.isLeader && this.deps.session.state === 'connected' && (this.deps.setpoints?.ready ?? true);
   }
 
   private kick(): void {
@@ -157,7 +179,9 @@ export class CommandQueue extends EventEmitter<{ result: [name: string, result: 
         }
       }
       if (this.resultsSincePrune > 0 && (names.length === 0 || this.resultsSincePrune >= 50)) await this.prune();
-      if (deferred || names.length === 0) await this.sleepUntilWoken(deferred ? this.retryDelayMs() : 60_000);
+      else if (this.pruner.ageCheckInMs() === 0) await this.prune();
+      // Idle: wake for the next age check of the results (results-pruner.ts), at the latest.
+      if (deferred || names.length === 0) await this.sleepUntilWoken(deferred ? this.retryDelayMs() : Math.min(60_000, this.pruner.ageCheckInMs()));
     }
     this.log.info('command queue inactive');
   }
@@ -195,6 +219,7 @@ export class CommandQueue extends EventEmitter<{ result: [name: string, result: 
     } catch (err) {
       reason = `check failed: ${err instanceof Error ? err.message : String(err)}`;
     }
+    reason ??= (await this.deps.setpoints?.releaseRefusal(command)) ?? null;
     if (reason !== null) return this.finish(name, { command: raw, status: 'rejected', error: reason, startedAt });
 
     const serverNow = await this.serverNowMs();
@@ -237,6 +262,7 @@ export class CommandQueue extends EventEmitter<{ result: [name: string, result: 
       this.log.warn({ command: name, refused, status }, 'actuation gate closed around the write; command left for the next holder');
       return 'deferred';
     }
+    if (status === 'applied') await this.deps.setpoints?.applied(name, command, got.stat.ctimeMs, fence);
     return this.finish(name, { command: raw, status, error, readBack, startedAt, fence });
   }
 
@@ -293,30 +319,14 @@ export class CommandQueue extends EventEmitter<{ result: [name: string, result: 
     }
   }
 
-  /** Deletes the oldest results beyond resultsKept. */
+  /** Deletes the oldest results beyond resultsKept, and those older than resultsMaxAgeMs. */
   private async prune(): Promise<void> {
     this.resultsSincePrune = 0;
-    try {
-      const results = sortBySequence(await this.deps.session.getChildren(this.opts.paths.results), COMMAND_PREFIX);
-      const excess = results.length - this.opts.resultsKept;
-      for (const { name } of results.slice(0, Math.max(0, excess))) {
-        if (!this.active()) return;
-        await this.deleteCommand(this.opts.paths.result(name));
-      }
-      if (excess > 0) this.log.debug({ pruned: excess }, 'old results pruned');
-    } catch (err) {
-      this.log.warn({ err }, 'pruning results failed');
-    }
+    await this.pruner.prune();
   }
 
-  private async serverNowMs(): Promise<{ nowMs: number; uncertaintyMs: number } | null> {
-    const clock = this.deps.serverClock;
-    const age = clock.sampleAgeMs();
-    if ((age === null || age > MAX_CLOCK_SAMPLE_AGE_MS) && this.deps.clockProbe) {
-      await this.deps.clockProbe().catch((err: unknown) => this.log.debug({ err }, 'clock probe failed'));
-    }
-    const nowMs = clock.nowMs();
-    return nowMs === null ? null : { nowMs, uncertaintyMs: clock.uncertaintyMs() ?? 0 };
+  private serverNowMs(): Promise<{ nowMs: number; uncertaintyMs: number } | null> {
+    return serverNow(this.deps.serverClock, this.deps.clockProbe, (err) => this.log.debug({ err }, 'clock probe failed'));
   }
 
   /** Times in results: ZooKeeper's clock when known (consistent across agents), else the local one. */

@@ -9,25 +9,29 @@ export interface DigestCredentials {
   password: string;
 }
 
-/** Reads and checks the file. Throws CredentialsError: unreadable, readable by group/others, malformed. */
+/**
+ * Reads and checks the file. Throws CredentialsError: unreadable, readable by group/others (checked
+ * first, from its mode alone, as ssh does for a key: so that someone who may not read the file
+ * still learns that others may), malformed.
+ */
 export function readCredentialsFile(file: string): DigestCredentials {
-  let stat: fs.Stats;
   let text: string;
   try {
-    stat = fs.statSync(file);
+    const stat = fs.statSync(file);
     if (!stat.isFile()) throw new Error('not a regular file');
+    const mode = stat.mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      throw new CredentialsError(
+        'CREDENTIALS_INSECURE',
+        file,
+        `mode ${mode.toString(8).padStart(4, '0')} lets group or others read it; run chmod 600 ${file}`,
+      );
+    }
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof CredentialsError) throw err;
     const reason = err instanceof Error ? err.message : String(err);
     throw new CredentialsError('CREDENTIALS_UNREADABLE', file, `cannot read it: ${reason}`, { cause: err });
-  }
-  const mode = stat.mode & 0o777;
-  if ((mode & 0o077) !== 0) {
-    throw new CredentialsError(
-      'CREDENTIALS_INSECURE',
-      file,
-      `mode ${mode.toString(8).padStart(4, '0')} lets group or others read it; run chmod 600 ${file}`,
-    );
   }
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   if (lines.length !== 1) {

@@ -7,12 +7,12 @@
 //    session timeout + 1 s): the node of our own previous process (restart with the same agent id)
 //    vanishes when that session expires, a second live agent's never does. We cannot tell the two
 //    apart any sooner (pid and host in the document may be reused), so if it stays we report a
-//    DuplicateAgentError ('error' event) and keep watching.
+//    DuplicateAgentError ('error' event) and keep watching: when it goes, ours is created.
 //  - every create/setData answer carries the server's time of the write: fed to the ServerClock.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { DuplicateAgentError, isZkError, ZnodeTooLargeError } from './errors.js';
+import { DuplicateAgentError, isZkError, ZnodeTooLargeError, type AgentHolder } from './errors.js';
 import type { ServerClock } from './server-clock.js';
 import type { SessionState, ZkSession } from './session.js';
 import { SerialRunner } from './serial-runner.js';
@@ -77,6 +77,11 @@ export class EphemeralNode extends EventEmitter<{ created: [sessionId: string]; 
   }
 
   /** True while the node exists under the current session (as last seen). */
+  /** A reload changed publish.intervalMs: the next write is due by the new interval. */
+  setMinIntervalMs(minIntervalMs: number): void {
+    this.opts.minIntervalMs = minIntervalMs;
+  }
+
   get present(): boolean {
     return this.ownerSessionId !== null && this.ownerSessionId === this.deps.session.sessionId;
   }
@@ -276,29 +281,31 @@ export class EphemeralNode extends EventEmitter<{ created: [sessionId: string]; 
     return null;
   }
 
-  /** 'error' to whoever listens; logged either way (an unheard 'error' would throw into the recipe). */
+  /** 'error' to whoever listens (who logs it); logged here when nobody does (an unheard 'error' would throw into the recipe). */
   private report(err: Error): void {
-    this.log.error({ err }, 'ephemeral node error');
     if (this.listenerCount('error') > 0) this.emit('error', err);
+    else this.log.error({ err }, 'ephemeral node error');
   }
 
   private lingerMs(): number {
     return this.opts.lingerMs?.() ?? this.deps.session.negotiatedTimeoutMs + 1000;
   }
 
-  /** host/pid/startedAt from the lingering node's document, for the duplicate message. */
-  private async describeHolder(): Promise<string> {
+  /** host/pid/startedAt from the lingering node's document (an agent document), for the duplicate report. */
+  private async describeHolder(): Promise<AgentHolder> {
+    const none: AgentHolder = { host: null, pid: null, startedAt: null };
     try {
       const { data } = await this.deps.session.get(this.opts.path);
       const doc: unknown = JSON.parse(data.toString('utf8'));
-      if (typeof doc !== 'object' || doc === null) return '';
-      const d = doc as Record<string, unknown>;
-      return ['host', 'pid', 'startedAt']
-        .filter((k) => d[k] !== undefined)
-        .map((k) => `${k} ${String(d[k])}`)
-        .join(', ');
+      if (typeof doc !== 'object' || doc === null) return none;
+      const d: Record<string, unknown> = { ...doc };
+      return {
+        host: typeof d.host === 'string' ? d.host : null,
+        pid: typeof d.pid === 'number' ? d.pid : null,
+        startedAt: typeof d.startedAt === 'string' ? d.startedAt : null,
+      };
     } catch {
-      return '';
+      return none; // gone meanwhile, or no JSON: the session id still names it
     }
   }
 }

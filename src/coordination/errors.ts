@@ -102,17 +102,29 @@ export class CredentialsError extends GridkeeperError {
   readonly code: CredentialsErrorCode;
   readonly retryable = false;
   readonly file: string;
+  /** What is wrong with the file, without naming the key: `mode 0644 lets group or others read it; ...`. */
+  readonly detail: string;
 
-  constructor(code: CredentialsErrorCode, file: string, message: string, options?: { cause?: unknown }) {
-    super(`zookeeper.auth.credentialsFile ${file}: ${message}`, options);
+  constructor(code: CredentialsErrorCode, file: string, detail: string, options?: { cause?: unknown }) {
+    super(`zookeeper.auth.credentialsFile ${file}: ${detail}`, options);
     this.code = code;
     this.file = file;
+    this.detail = detail;
   }
+}
+
+/** Where the agent holding a node runs, from its agent document; null where the document does not say. */
+export interface AgentHolder {
+  host: string | null;
+  pid: number | null;
+  startedAt: string | null;
 }
 
 /**
  * Another live ZooKeeper session keeps `agents/<agentId>`: a second agent runs with this id. A node
- * left by our own previous process would have vanished within its session timeout.
+ * left by our own previous process would have vanished within its session timeout. Not fatal: the
+ * agent that finds it keeps polling without publishing or queueing for the lock, and takes over
+ * when the node goes (site-coordinator.ts).
  */
 export class DuplicateAgentError extends GridkeeperError {
   readonly code = 'DUPLICATE_AGENT';
@@ -120,15 +132,40 @@ export class DuplicateAgentError extends GridkeeperError {
   readonly path: string;
   /** The session that holds the node, `0x...`. */
   readonly ownerSessionId: string;
+  readonly holder: AgentHolder;
 
-  constructor(path: string, ownerSessionId: string, waitedMs: number, holder: string) {
+  constructor(path: string, ownerSessionId: string, waitedMs: number, holder: AgentHolder) {
+    const where = [
+      holder.host === null ? null : `host ${holder.host}`,
+      holder.pid === null ? null : `pid ${holder.pid}`,
+      holder.startedAt === null ? null : `started ${holder.startedAt}`,
+    ].filter((x) => x !== null);
     super(
       `A second live agent with this id exists: ${path} is held by ZooKeeper session ${ownerSessionId}` +
-        `${holder ? ` (${holder})` : ''} and did not go away within ${waitedMs}ms; ` +
+        `${where.length > 0 ? ` (${where.join(', ')})` : ''} and did not go away within ${waitedMs}ms; ` +
+        'this agent polls but neither publishes nor queues for the lock while it is there: ' +
         'give each agent its own agent.id, or stop the other one',
     );
     this.path = path;
     this.ownerSessionId = ownerSessionId;
+    this.holder = holder;
+  }
+}
+
+/**
+ * The chroot of the connect string (`zk1:2181/energy`) names a node the ensemble does not have, so
+ * ZooKeeper would answer NONODE for every path. Retrying cannot help until someone creates it.
+ */
+export class ChrootMissingError extends GridkeeperError {
+  readonly code = 'CHROOT_MISSING';
+  readonly retryable = false;
+  readonly chroot: string;
+  readonly connect: string;
+
+  constructor(connect: string, chroot: string, why: string, options?: { cause?: unknown }) {
+    super(`ZooKeeper has no node ${chroot}, the chroot of the connect string ${connect}: ${why}`, options);
+    this.chroot = chroot;
+    this.connect = connect;
   }
 }
 

@@ -11,9 +11,12 @@ export { EphemeralNode, ZNODE_MAX_BYTES, type EphemeralNodeOptions } from './eph
 export { SiteLock, type LockHold, type SiteLockOptions } from './site-lock.js';
 export { ActuationGate, NotLeaderError, type ActuationGateOptions } from './actuation-gate.js';
 export { CommandQueue, type CommandQueueOptions } from './command-queue.js';
+export { HeldSetpoints, type HeldSetpointsOptions } from './held-setpoints.js';
+export { parseSetpoint, holdUntilMs, type SetpointDocument } from './setpoint-document.js';
 export {
   parseCommand,
   COMMAND_STATUSES,
+  MAX_HOLD_MS,
   type Command,
   type CommandHandler,
   type CommandStatus,
@@ -21,7 +24,10 @@ export {
 } from './command.js';
 export { SitePaths, sequenceOf, sortBySequence, nodeName, lockName, DEFAULT_ROOT, COMMAND_PREFIX, LOCK_PREFIX } from './paths.js';
 export { SiteClient, type SiteClientOptions, type LockQueueEntry, type PendingCommand } from './site-client.js';
-export { readSiteView, type SiteView, type AgentView, type DeviceView } from './site-view.js';
+export { readSiteView, type SiteView, type AgentView, type ConflictView, type DeviceView } from './site-view.js';
+export { fallbackTimers, type FallbackTimerView } from './fallback-view.js';
+export { AgentConflict, type DuplicateOf } from './agent-conflict.js';
+export { chrootOf, ensureChroot, requireChroot } from './chroot.js';
 export { connectSession, type ConnectOptions } from './connect.js';
 export { parseObject, objectOrText, parseResult, type ParsedResult } from './documents.js';
 export { siteAcls, parseAclId, type SiteAcls } from './acl.js';
@@ -36,6 +42,7 @@ export {
   isZkError,
   CredentialsError,
   DuplicateAgentError,
+  ChrootMissingError,
   ZnodeTooLargeError,
   CoordinationTimeoutError,
   ConnectTimeoutError,

@@ -4,6 +4,10 @@
 //   lock/<anything>lock-<10 d>  ephemeral sequential, the site lock
 //   commands/cmd-<10 digits>    persistent sequential, submitted commands
 //   results/cmd-<10 digits>     persistent, one result per command
+//   conflicts/<agentId>@<host>:<pid>  ephemeral, an agent that found its id taken by another live
+//                               agent (agent-conflict.ts); not an agent: it publishes nothing else
+//   setpoints/<device>.<point>  persistent, a held setpoint (CONTRACT.md section 7), written by the
+//                               lock holder (held-setpoints.ts), read by it and by the site view
 // The node-name prefixes live here and nowhere else.
 
 const SEQUENCE_DIGITS = 10;
@@ -24,6 +28,8 @@ export class SitePaths {
   readonly lock: string;
   readonly commands: string;
   readonly results: string;
+  readonly conflicts: string;
+  readonly setpoints: string;
 
   constructor(root: string, readonly siteId: string) {
     this.root = normaliseRoot(root);
@@ -34,6 +40,8 @@ export class SitePaths {
     this.lock = join(this.site, 'lock');
     this.commands = join(this.site, 'commands');
     this.results = join(this.site, 'results');
+    this.conflicts = join(this.site, 'conflicts');
+    this.setpoints = join(this.site, 'setpoints');
   }
 
   agent(agentId: string): string {
@@ -62,10 +70,25 @@ export class SitePaths {
     return join(this.results, commandName);
   }
 
+  /** `conflicts/<agentId>@<host>:<pid>`: the trace of an agent whose id another live agent holds. */
+  conflict(agentId: string, host: string, pid: number): string {
+    return join(this.conflicts, `${agentId}@${host}:${pid}`);
+  }
+
+  /** `setpoints/<device>.<point>`: a point name has no dot, so the name splits at its last one. */
+  setpoint(device: string, point: string): string {
+    return join(this.setpoints, setpointName(device, point));
+  }
+
   /** The persistent nodes of the site, parents first. */
   siteNodes(): string[] {
-    return [this.site, this.agents, this.readings, this.lock, this.commands, this.results];
+    return [this.site, this.agents, this.readings, this.lock, this.commands, this.results, this.conflicts, this.setpoints];
   }
+}
+
+/** `<device>.<point>`, the name of a held setpoint's node. */
+export function setpointName(device: string, point: string): string {
+  return `${device}.${point}`;
 }
 
 /** The last part of a path: the name of the node a sequential create made. */

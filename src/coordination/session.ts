@@ -84,6 +84,11 @@ export class ZkSession extends EventEmitter<ZkSessionEvents> {
     return this.opts.credentials ? digestAclId(this.opts.credentials) : null;
   }
 
+  /** The connect string, as given (hosts, and a chroot if any). */
+  get connect(): string {
+    return this.opts.connect;
+  }
+
 
   get state(): SessionState {
     return this.stateValue;

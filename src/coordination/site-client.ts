@@ -18,6 +18,7 @@ import type { ResultDocument } from './command.js';
 import { connectSession } from './connect.js';
 import { objectOrText, parseObject, parseResult } from './documents.js';
 import { commandNodeAcl } from './acl.js';
+import { requireChroot } from './chroot.js';
 import { CoordinationTimeoutError, InvalidDocumentError, isZkError, ZkError } from './errors.js';
 import { COMMAND_PREFIX, DEFAULT_ROOT, LOCK_PREFIX, lockName, nodeName, SitePaths, sortBySequence } from './paths.js';
 import type { ZkSession } from './session.js';
@@ -81,7 +82,10 @@ export class SiteClient {
     this.clock = deps.clock ?? systemClock;
   }
 
-  /** A client on a session of its own; see connectSession for what it throws. */
+  /**
+   * A client on a session of its own; see connectSession for what it throws, and ChrootMissingError
+   * for a connect string whose chroot does not exist.
+   */
   static async open(opts: SiteClientOptions, deps: { logger: Logger; clock?: Clock }): Promise<SiteClient> {
     const paths = new SitePaths(opts.root ?? DEFAULT_ROOT, opts.site);
     const session = await connectSession(
@@ -94,6 +98,12 @@ export class SiteClient {
       },
       deps,
     );
+    try {
+      await requireChroot(session);
+    } catch (err) {
+      await session.close();
+      throw err;
+    }
     const client = new SiteClient(session, paths, deps);
     client.ownsSession = true;
     return client;
@@ -122,8 +132,13 @@ export class SiteClient {
       created = await this.session.create(this.paths.newCommand(), data, 'persistent_sequential');
     }
     // Closed right away; a change made before this lands bumps the data version, and the holder
-    // rejects such a command as modified.
-    await this.session.setAcl(created, commandNodeAcl(this.session.digestId));
+    // rejects such a command as modified. A holder may be quicker still: the command is handled and
+    // deleted already (NONODE), and its result is there to read.
+    try {
+      await this.session.setAcl(created, commandNodeAcl(this.session.digestId));
+    } catch (err) {
+      if (!isZkError(err, 'NONODE')) throw err;
+    }
     return nodeName(created);
   }
 

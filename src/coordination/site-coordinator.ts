@@ -1,20 +1,25 @@
 // SiteCoordinator: what the agent uses of ZooKeeper, wired from the settings the agent hands in.
 //   session -> site tree (ACLs) -> agents/<id> (waits out a lingering node of our previous process)
-//           -> readings/<id> -> site lock -> actuation gate -> command queue
+//           -> readings/<id> -> site lock -> actuation gate -> held setpoints -> command queue
 // start() never waits for ZooKeeper (it may be down; the session retries forever); `ready()` resolves
 // once our agent node exists and we are queued for the lock. close() is the SIGTERM path: finish the
 // write in flight, delete our lock node, close the session so our ephemeral nodes vanish at once.
+// Another live agent with our id (its agents/ node outlives a session timeout): we report it
+// (agent-conflict.ts: one error line, `duplicateOf`, a conflicts/ node) and go on waiting for the
+// node, without publishing readings or queueing for the lock; when it goes we carry on as usual.
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import type { Logger } from 'pino';
 import { siteAcls, type SiteAcls } from './acl.js';
 import { ActuationGate } from './actuation-gate.js';
+import { AgentConflict, type DuplicateOf } from './agent-conflict.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { CommandHandler, CommandStatus, ResultDocument } from './command.js';
 import { CommandQueue } from './command-queue.js';
 import { digestAclId, type DigestCredentials } from './credentials.js';
 import { EphemeralNode } from './ephemeral-node.js';
 import { DuplicateAgentError, ZK_RC, ZkError } from './errors.js';
+import { HeldSetpoints } from './held-setpoints.js';
 import { SitePaths } from './paths.js';
 import { ServerClock } from './server-clock.js';
 import { ZkSession, type SessionState, type ZkSessionOptions } from './session.js';
@@ -42,6 +47,8 @@ export interface SiteCoordinatorSettings {
   commandTtlMs: number;
   /** Results kept under results/; older ones are pruned. */
   resultsKept: number;
+  /** Results older than this by ZooKeeper's clock are pruned too, ms (results-pruner.ts). */
+  resultsMaxAgeMs: number;
   /**
    * W of the actuation gate's timing rule (actuation-gate.ts): the longest a device write may take
    * once guard() said yes, i.e. the largest bus timeoutMs. Config checks keep it <= sessionTimeoutMs / 4.
@@ -69,7 +76,9 @@ export interface SiteCoordinatorEvents {
   leader: [token: string];
   follower: [reason: string];
   result: [name: string, result: ResultDocument];
-  /** DuplicateAgentError (another live agent has our id), ZnodeTooLargeError, ... */
+  /** Another live agent holds our agent node (null: not any more); see duplicateOf. */
+  duplicate: [other: DuplicateOf | null];
+  /** DuplicateAgentError (another live agent has our id; not fatal), ZnodeTooLargeError, ... */
   error: [err: Error];
 }
 
@@ -79,13 +88,19 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
   readonly lock: SiteLock;
   readonly gate: ActuationGate;
   readonly serverClock: ServerClock;
+  /** Held setpoints (CONTRACT.md section 7): re-asserted on takeover, before any command. */
+  readonly setpoints: HeldSetpoints;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly acls: SiteAcls | null;
   private readonly agentNode: EphemeralNode;
   private readonly readingsNode: EphemeralNode;
   private readonly queue: CommandQueue;
+  private readonly conflict: AgentConflict;
   private readonly startedAt: string;
+  /** Where this agent runs, as its agent document says. */
+  private readonly host: string;
+  private readonly pid: number;
   private readings: Buffer;
   private started = false;
   private closing: Promise<void> | null = null;
@@ -107,6 +122,8 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
     const credentials = settings.credentials;
     this.acls = credentials === null ? null : siteAcls(digestAclId(credentials), settings.commandIssuers);
     this.startedAt = new Date(this.clock.nowMs()).toISOString();
+    this.host = deps.host ?? os.hostname();
+    this.pid = deps.pid ?? process.pid;
     this.readings = Buffer.from(
       JSON.stringify({ site: settings.site, agentId: settings.agentId, seq: 0, publishedAt: this.startedAt, leader: false, devices: {} }),
     );
@@ -142,14 +159,32 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
       { path: this.paths.reading(settings.agentId), render: () => this.readings, minIntervalMs: settings.publishIntervalMs, acl: this.acls?.site ?? null },
       { session, logger, clock, serverClock: this.serverClock },
     );
+    this.conflict = new AgentConflict(
+      { paths: this.paths, agentId: settings.agentId, host: this.host, pid: this.pid, acl: this.acls?.site ?? null },
+      { session, logger, clock, serverClock: this.serverClock },
+    );
     this.lock = new SiteLock({ paths: this.paths, agentId: settings.agentId, acl: this.acls?.site ?? null }, { session, logger, clock });
     this.gate = new ActuationGate({ maxWriteMs: settings.maxWriteMs }, { session, lock: this.lock, logger, clock });
+    this.setpoints = new HeldSetpoints(
+      { paths: this.paths, agentId: settings.agentId, acl: this.acls?.site ?? null },
+      {
+        session,
+        lock: this.lock,
+        gate: this.gate,
+        handler: deps.handler,
+        serverClock: this.serverClock,
+        clockProbe: () => this.agentNode.writeNow(),
+        logger,
+        clock,
+      },
+    );
     this.queue = new CommandQueue(
       {
         paths: this.paths,
         agentId: settings.agentId,
         defaultTtlMs: settings.commandTtlMs,
         resultsKept: settings.resultsKept,
+        resultsMaxAgeMs: settings.resultsMaxAgeMs,
         resultAcl: this.acls?.site ?? null,
         closeWaitMs: 2500,
       },
@@ -160,6 +195,7 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
         handler: deps.handler,
         serverClock: this.serverClock,
         clockProbe: () => this.agentNode.writeNow(),
+        setpoints: this.setpoints,
         logger,
         clock,
       },
@@ -179,7 +215,14 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
     });
     this.queue.on('result', (name, result) => this.emit('result', name, result));
     this.agentNode.on('error', (err) => this.fail(err));
-    this.readingsNode.on('error', (err) => this.fail(err));
+    this.agentNode.on('created', () => {
+      if (this.conflict.current !== null) void this.conflict.clear().then(() => this.emit('duplicate', null));
+    });
+    this.readingsNode.on('error', (err) => {
+      // The agent node's report says it already (same other agent, same id).
+      if (err instanceof DuplicateAgentError) this.log.debug({ err }, 'readings node held by another session');
+      else this.fail(err);
+    });
   }
 
   get state(): SessionState {
@@ -199,6 +242,11 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
     return this.session.sessionId;
   }
 
+  /** The other live agent that holds our agent node, while it does; else null. */
+  get duplicateOf(): DuplicateOf | null {
+    return this.conflict.current;
+  }
+
   /** Results this agent wrote, by status (for metrics). */
   commandCounts(): Readonly<Record<CommandStatus, number>> {
     return this.queue.counts();
@@ -210,10 +258,14 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
     this.started = true;
     this.session.start();
     this.gate.start();
+    this.setpoints.start();
     this.queue.start();
   }
 
-  /** Resolves once our agent node exists and we are queued for the lock; rejects on DuplicateAgentError. */
+  /**
+   * Resolves once our agent node exists and we are queued for the lock. Another live agent with our
+   * id delays it until that one is gone (see duplicateOf); rejects only when closed first.
+   */
   ready(): Promise<void> {
     return this.readyPromise;
   }
@@ -227,6 +279,29 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
     this.readingsNode.changed();
   }
 
+  /**
+   * The settings a reload may change without a new session (agent/reload-plan.ts); the session, the
+   * lock and our nodes stay. `maxWriteMs` is the actuation gate's W: see ActuationGate.setMaxWriteMs.
+   */
+  reconfigure(
+    settings: Partial<Pick<SiteCoordinatorSettings, 'publishIntervalMs' | 'commandTtlMs' | 'resultsKept' | 'resultsMaxAgeMs' | 'maxWriteMs'>>,
+  ): void {
+    const s = this.settings;
+    if (settings.maxWriteMs !== undefined) {
+      s.maxWriteMs = settings.maxWriteMs;
+      this.gate.setMaxWriteMs(s.maxWriteMs);
+    }
+    if (settings.publishIntervalMs !== undefined) {
+      s.publishIntervalMs = settings.publishIntervalMs;
+      this.agentNode.setMinIntervalMs(s.publishIntervalMs);
+      this.readingsNode.setMinIntervalMs(s.publishIntervalMs);
+    }
+    if (settings.commandTtlMs !== undefined) s.commandTtlMs = settings.commandTtlMs;
+    if (settings.resultsKept !== undefined) s.resultsKept = settings.resultsKept;
+    if (settings.resultsMaxAgeMs !== undefined) s.resultsMaxAgeMs = settings.resultsMaxAgeMs;
+    this.queue.setLimits({ defaultTtlMs: s.commandTtlMs, resultsKept: s.resultsKept, resultsMaxAgeMs: s.resultsMaxAgeMs });
+  }
+
   /** The SIGTERM path, exactly once: write in flight, lock node, session (ephemerals vanish at once). */
   close(): Promise<void> {
     if (!this.closing) this.closing = this.doClose();
@@ -236,8 +311,9 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
   private async doClose(): Promise<void> {
     this.log.info('closing coordination');
     await this.queue.close(); // waits for the write in flight (bounded)
+    this.setpoints.close();
     this.gate.close();
-    await Promise.all([this.lock.close(), this.agentNode.close(), this.readingsNode.close()]);
+    await Promise.all([this.lock.close(), this.agentNode.close(), this.readingsNode.close(), this.conflict.close()]);
     await this.session.close();
     this.readyReject(new ZkError(ZK_RC.CLOSING, 'ready', null, 'coordination closed'));
   }
@@ -257,10 +333,14 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
             await this.session.whenConnected().catch(() => undefined);
             continue;
           }
-          // e.g. NOAUTH: the site belongs to other credentials. Say so once, keep trying.
-          if (!reported && err instanceof Error) this.fail(err);
+          // e.g. NOAUTH (the site belongs to other credentials), ChrootMissingError. Say so once, keep trying.
+          if (!reported) {
+            this.log.error({ err }, 'cannot create the site tree in ZooKeeper; retrying every 5 s');
+            if (err instanceof Error && this.listenerCount('error') > 0) this.emit('error', err);
+          } else {
+            this.log.debug({ err }, 'site tree still cannot be created; retrying in 5 s');
+          }
           reported = true;
-          this.log.error({ err }, 'cannot create the site tree in ZooKeeper; retrying in 5 s');
           await sleep(5000);
         }
       }
@@ -269,7 +349,7 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
       await new Promise<void>((resolve) => {
         if (this.agentNode.present) resolve();
         this.agentNode.once('created', () => resolve());
-        this.readyPromise.catch(() => resolve()); // closed or a duplicate: stop waiting
+        this.readyPromise.catch(() => resolve()); // closed: stop waiting
       });
       if (!this.agentNode.present) return;
       if (this.closing) return;
@@ -283,8 +363,12 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
   }
 
   private fail(err: Error): void {
-    if (err instanceof DuplicateAgentError) this.readyReject(err);
-    this.log.error({ err }, 'coordination error');
+    if (err instanceof DuplicateAgentError) {
+      this.conflict.report(err); // logs it, once per other session
+      this.emit('duplicate', this.conflict.current);
+    } else {
+      this.log.error({ err }, 'coordination error');
+    }
     // Without a listener EventEmitter would throw 'error' into the recipe that found it.
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
@@ -295,8 +379,8 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
       JSON.stringify({
         agentId: this.settings.agentId,
         site: this.settings.site,
-        host: this.deps.host ?? os.hostname(),
-        pid: this.deps.pid ?? process.pid,
+        host: this.host,
+        pid: this.pid,
         version: this.deps.version,
         startedAt: this.startedAt,
         sessionId: this.session.sessionId,

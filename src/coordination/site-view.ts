@@ -1,6 +1,8 @@
 // The site as ZooKeeper sees it, in one document: what `gridkeeper status` prints (as a table, or
 // as this document with --json). Read through a SiteClient; shows whatever is there, valid or not.
 import { objectOrText } from './documents.js';
+import { fallbackTimers, type FallbackTimerView } from './fallback-view.js';
+import { join } from './paths.js';
 import type { PendingCommand, SiteClient } from './site-client.js';
 
 export interface SiteView {
@@ -8,12 +10,18 @@ export interface SiteView {
   root: string;
   readAt: string;
   agents: AgentView[];
+  /** Agents that found their id held by another live agent (conflicts/, agent-conflict.ts). */
+  conflicts: ConflictView[];
   lock: { holder: string | null; node: string | null; token: string | null; since: string | null; waiters: string[] };
   /** Per device: the freshest reading any agent published. */
   devices: Record<string, DeviceView>;
   pendingCommands: PendingCommand[];
   /** The last RECENT_RESULTS results, oldest first, each as written (raw text when no JSON object). */
   recentResults: Array<{ id: string; result: Record<string, unknown> | string }>;
+  /** Held setpoints (CONTRACT.md section 7), by node name `<device>.<point>`, each as written; [] while setpoints/ is absent. */
+  setpoints: Array<{ id: string; setpoint: Record<string, unknown> | string }>;
+  /** Per device with a fallback timer kept by the lock holder: when it would fall back if nobody refreshed it (fallback-view.ts). */
+  fallbacks: Record<string, FallbackTimerView>;
 }
 
 export interface AgentView {
@@ -21,6 +29,13 @@ export interface AgentView {
   /** The agent document as published, or null when it is not valid JSON. */
   document: Record<string, unknown> | null;
   readings: Record<string, unknown> | null;
+}
+
+export interface ConflictView {
+  /** `<agentId>@<host>:<pid>`. */
+  node: string;
+  /** {agentId, host, pid, since, conflictsWith: {host, pid, sessionId}}, or null when no JSON object. */
+  document: Record<string, unknown> | null;
 }
 
 export interface DeviceView {
@@ -48,6 +63,11 @@ export async function readSiteView(client: SiteClient): Promise<SiteView> {
     if (!agentIds.includes(agentId)) agents.push({ agentId, document: null, readings: await client.readings(agentId) });
   }
 
+  const conflicts: ConflictView[] = [];
+  for (const node of await client.children(paths.conflicts)) {
+    conflicts.push({ node, document: await client.readJson(join(paths.conflicts, node)) });
+  }
+
   const [holder, ...waiters] = await client.lockQueue();
   const lock: SiteView['lock'] =
     holder === undefined
@@ -67,7 +87,25 @@ export async function readSiteView(client: SiteClient): Promise<SiteView> {
     if (node) recentResults.push({ id, result: objectOrText(node.data) });
   }
 
-  return { site: paths.siteId, root: paths.root, readAt: new Date().toISOString(), agents, lock, devices: freshestDevices(agents), pendingCommands, recentResults };
+  const setpoints: SiteView['setpoints'] = [];
+  for (const id of await client.children(paths.setpoints)) {
+    const node = await client.node(join(paths.setpoints, id));
+    if (node) setpoints.push({ id, setpoint: objectOrText(node.data) });
+  }
+
+  return {
+    site: paths.siteId,
+    root: paths.root,
+    readAt: new Date().toISOString(),
+    agents,
+    conflicts,
+    lock,
+    devices: freshestDevices(agents),
+    pendingCommands,
+    recentResults,
+    setpoints,
+    fallbacks: fallbackTimers(agents),
+  };
 }
 
 /** Per device, the reading with the latest `readAt` among all agents' snapshots. */

@@ -3,6 +3,7 @@
 // already exists with another ACL (e.g. made before credentials were configured) is corrected.
 import type { SiteAcls } from './acl.js';
 import { sameAcl } from './acl.js';
+import { ensureChroot } from './chroot.js';
 import { isZkError, ZkError } from './errors.js';
 import { ancestors, type SitePaths } from './paths.js';
 import type { ZkSession } from './session.js';
@@ -51,8 +52,12 @@ export async function ensurePath(
   await ensureNode(session, path, acl, { enforce: true });
 }
 
-/** The site node and agents/, readings/, lock/, commands/, results/ with their ACLs. */
+/**
+ * The chroot of the connect string if missing (chroot.ts), the site node and agents/, readings/,
+ * lock/, commands/, results/, conflicts/, setpoints/ with their ACLs.
+ */
 export async function ensureSiteTree(session: ZkSession, paths: SitePaths, acls: SiteAcls | null): Promise<void> {
+  await ensureChroot(session, acls?.parents ?? null);
   for (const parent of ancestors(paths.site)) await ensureNode(session, parent, acls?.parents ?? null, { enforce: false });
   for (const node of paths.siteNodes()) {
     const acl = acls === null ? null : node === paths.commands ? acls.commands : acls.site;

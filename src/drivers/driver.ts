@@ -12,6 +12,14 @@ export type ReadValue = PointValue | null;
  */
 export type ControlDescription = { ok: true; point: PointConfig } | { ok: false; reason: string };
 
+/** What a device does by itself with a point nobody controls (CONTRACT.md section 7), as the driver knows it. */
+export interface DriverFallback {
+  /** The value the point returns to (a SunSpec control: 100, switched off). */
+  value: PointValue;
+  /** The device's own revert timer, s. */
+  revertSeconds: number;
+}
+
 export interface Driver {
   readonly id: string;
   /** Values of every readable point, by name. Throws a typed driver error. */
@@ -26,6 +34,14 @@ export interface Driver {
    * from the models discovered). Undefined when the driver knows nothing of that name.
    */
   describeControl?(point: string): ControlDescription | undefined;
+  /**
+   * Held setpoints (CONTRACT.md section 7) of points whose fallback the device itself describes
+   * (SunSpec controls; a register-map profile says it in its config instead): the fallback, a write
+   * that programs the device's revert timer with the value, and the release to the fallback.
+   */
+  fallbackOf?(point: string): DriverFallback | undefined;
+  writeHeld?(point: string, value: PointValue, guard: () => boolean): Promise<{ readBack: ReadValue }>;
+  releaseHeld?(point: string, guard: () => boolean): Promise<{ readBack: ReadValue }>;
   /** Counters for metrics, health and the benchmark. */
   stats(): DeviceDriverStats;
 }

@@ -37,6 +37,6 @@ export function deviceImage(config: DeviceConfig, deps: ImageDeps): DeviceImage 
     points: config.points,
     values: new Map(config.points.map((p) => [p.name, plausibleValue(p, config.id, scaleFactors)])),
     registers: [],
-    model: createModel(config, deps.random),
+    model: createModel(config, deps.random, deps),
   };
 }

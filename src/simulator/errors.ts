@@ -16,3 +16,13 @@ export class SimulatorBindError extends GridkeeperError {
     this.address = address;
   }
 }
+
+/**
+ * A SunSpec device description the simulator cannot serve (a value for a point its models do not
+ * have, a model without a definition, a chain past register 65535): a bug in the description, not a
+ * fault the simulated device shows.
+ */
+export class SunSpecImageError extends GridkeeperError {
+  readonly code = 'SUNSPEC_IMAGE_INVALID';
+  readonly retryable = false;
+}

@@ -3,4 +3,4 @@ export { SimulatedSite, frozenOptions, DEFAULT_DAY_LENGTH_MS, DEFAULT_TICK_MS, t
 export { SimulatedDevice } from './simulated-device.js';
 export { noFaults, type Faults, type ExceptionFault } from './faults.js';
 export type { WriteRecord } from './write-record.js';
-export { SimulatorBindError } from './errors.js';
+export { SimulatorBindError, SunSpecImageError } from './errors.js';

@@ -139,10 +139,11 @@ describe('agent', () => {
     // Both devices are in `error` with the same message from their first poll on.
     await waitFor('readings node', async () => (await op.stat(path)) !== null, { timeoutMs: 10_000 });
     await waitFor(
-      'both devices published in error',
+      'both devices published in error, by the leader',
       async () => {
-        const doc = (await op.readings('gw-a')) as { devices: Record<string, { status: string; error: string | null }> } | null;
-        return Object.values(doc?.devices ?? {}).filter((d) => d.status === 'error' && d.error?.includes('exception 4')).length === 2;
+        const doc = (await op.readings('gw-a')) as { leader: boolean; devices: Record<string, { status: string; error: string | null }> } | null;
+        // Leadership may come after the first errors (the site tree takes a few round trips): a change too.
+        return doc?.leader === true && Object.values(doc.devices).filter((d) => d.status === 'error' && d.error?.includes('exception 4')).length === 2;
       },
       { timeoutMs: 10_000 },
     );

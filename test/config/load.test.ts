@@ -135,8 +135,8 @@ describe('defaults', () => {
       site: 's',
       agent: { id: 'gw-north' },
       zookeeper: { connect: 'zk1:2181,zk2:2181', root: '/gridkeeper', sessionTimeoutMs: 10000 },
-      publish: { intervalMs: 1000 },
-      control: { commandTtlMs: 60000, verifyWrites: true, resultsKept: 1000 },
+      publish: { intervalMs: 1000, maxIntervalMs: 60000 },
+      control: { commandTtlMs: 60000, verifyWrites: true, resultsKept: 1000, resultsMaxAgeMs: 604800000 },
       http: { listen: '127.0.0.1:8780' },
       log: { level: 'info' },
       buses: [

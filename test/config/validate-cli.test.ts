@@ -1,6 +1,6 @@
 // `gridkeeper validate`: in-process for exit codes and output, and once through the built binary.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -44,9 +44,12 @@ describe('validate (in-process)', () => {
     expect(text).toMatch(/^site +example-site$/m);
     expect(text).toMatch(/^agent +gw-a$/m);
     expect(text).toMatch(/^zookeeper +127\.0\.0\.1:2181 /m);
+    // Section 10: deadbands from the generic profiles, the alive write, results bounded by count and age.
+    expect(text).toMatch(/^publish +every 1000 ms at most, deadbands on \d+ of \d+ points, unchanged every 60000 ms, snapshot /m);
+    expect(text).toMatch(/^control +.*, results kept 1000 for 7 d at most$/m);
     expect(text).toMatch(/^ +lan +tcp 127\.0\.0\.1:15020 .* 2 devices$/m);
     expect(text).toMatch(/^ +bms-lan +tcp 127\.0\.0\.1:15021 .* 1 device$/m);
-    expect(text).toMatch(/^ +inv-1 +inverter +bus lan +unit 1 +16 points .*writable: activePowerLimit, enabled$/m);
+    expect(text).toMatch(/^ +inv-1 +inverter +bus lan +unit 1 +17 points .*writable: activePowerLimit, enabled {2}held: activePowerLimit \(falls back to 100 after 60 s\)$/m);
     expect(text).toMatch(/^ +wt-1 +turbine +bus lan +unit 2 /m);
     expect(text).toMatch(/^ +bms-1 +bms +bus bms-lan +unit 1 /m);
     // One screen.
@@ -76,6 +79,30 @@ describe('validate (in-process)', () => {
     const missing = await run(['--config', 'no/such/file.yaml']);
     expect(missing.code).toBe(78);
     expect(missing.stderr).toEqual(['no/such/file.yaml:1: cannot read the config file: no such file']);
+  });
+
+  it('a credentials file that group or others may read: exit 78 naming the path and its mode, as run refuses it', async () => {
+    const secret = join(tmp, 'zookeeper.credentials');
+    writeFileSync(secret, 'gridkeeper:s3cret\n');
+    const file = join(tmp, 'with-auth.yaml');
+    writeFileSync(file, `site: s\nzookeeper:\n  connect: "a:1"\n  auth:\n    credentialsFile: ${secret}\n`);
+    for (const mode of [0o644, 0o640, 0o604]) {
+      chmodSync(secret, mode);
+      const r = await run(['--config', file]);
+      expect(r.code).toBe(78);
+      expect(r.stdout).toEqual([]);
+      const octal = mode.toString(8).padStart(4, '0');
+      expect(r.stderr).toEqual([`${file}:5: zookeeper.auth.credentialsFile: ${secret}: mode ${octal} lets group or others read it; run chmod 600 ${secret}`]);
+    }
+    chmodSync(secret, 0o600);
+    const ok = await run(['--config', file]);
+    expect(ok.stderr).toEqual([]);
+    expect(ok.code).toBe(0);
+    // A missing file or one that is not user:password is refused too (run would refuse it).
+    writeFileSync(secret, 'no colon\n');
+    expect((await run(['--config', file])).stderr).toEqual([`${file}:5: zookeeper.auth.credentialsFile: ${secret}: expected one line user:password with both parts non-empty`]);
+    rmSync(secret);
+    expect((await run(['--config', file])).stderr[0]).toMatch(new RegExp(`^${file}:5: zookeeper\\.auth\\.credentialsFile: ${secret}: cannot read it: ENOENT`));
   });
 
   it('a missing or unknown option is a usage error: exit 2', async () => {

@@ -57,6 +57,8 @@ export interface ConfigOverrides {
   publishIntervalMs?: number;
   commandTtlMs?: number;
   resultsKept?: number;
+  /** control.resultsMaxAgeMs; default a week. */
+  resultsMaxAgeMs?: number;
   /** The gate's W; default sessionTimeoutMs / 4, the most config checks allow for a bus timeout. */
   maxWriteMs?: number;
 }
@@ -74,6 +76,7 @@ export function siteConfig(o: ConfigOverrides): SiteCoordinatorSettings {
     publishIntervalMs: o.publishIntervalMs ?? 200,
     commandTtlMs: o.commandTtlMs ?? 60_000,
     resultsKept: o.resultsKept ?? 1000,
+    resultsMaxAgeMs: o.resultsMaxAgeMs ?? 7 * 24 * 3_600_000,
     maxWriteMs: o.maxWriteMs ?? o.sessionTimeoutMs / 4,
   };
 }
@@ -157,13 +160,15 @@ export function startAgent(
     clock?: Clock;
     coordinator?: SiteCoordinatorOptions;
     logSink?: { lines: Record<string, unknown>[]; level?: string };
+    /** host and pid of its agent document (default this process's): two agents of one test told apart. */
+    identity?: { host: string; pid: number };
   } = {},
 ): TestAgent {
   const id = config.agentId;
   const handler = new RecordingHandler(id, writes, opts.handler);
   const coordinator = new SiteCoordinator(
     config,
-    { logger: testLogger(id, opts.logSink), handler, version: '0.0.0-test', clock: opts.clock ?? systemClock },
+    { logger: testLogger(id, opts.logSink), handler, version: '0.0.0-test', clock: opts.clock ?? systemClock, ...opts.identity },
     { session: { nativeLogLevel: process.env.GRIDKEEPER_TEST_ZK_NATIVE_LOG === '1' ? 4 : 0 }, ...opts.coordinator },
   );
   const events: TestAgent['events'] = [];

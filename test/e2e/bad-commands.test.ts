@@ -55,7 +55,8 @@ const RAW_CASES: RawCase[] = [
   { what: 'a number', doc: '50', reason: /^malformed command: expected a JSON object$/ },
   { what: 'an empty znode', doc: '', reason: /^malformed JSON: / },
   { what: 'missing value', doc: { device: 'inv-1', point: 'activePowerLimit', issuedBy: 'e2e' }, reason: /^value: missing$/ },
-  { what: 'null value', doc: { device: 'inv-1', point: 'activePowerLimit', value: null }, reason: /^value: missing$/ },
+  // null releases a held setpoint (CONTRACT.md section 7); here none is held.
+  { what: 'null value', doc: { device: 'inv-1', point: 'activePowerLimit', value: null }, reason: /^value: null releases a held setpoint, and inv-1\.activePowerLimit holds none: nothing to release$/ },
   { what: 'missing device', doc: { point: 'activePowerLimit', value: 50 }, reason: /^device: must be a non-empty string$/ },
   { what: 'numeric point name', doc: { device: 'inv-1', point: 7, value: 50 }, reason: /^point: must be a non-empty string$/ },
   { what: 'unknown device', doc: { device: 'meter-7', point: 'activePowerLimit', value: 50 }, reason: /unknown device 'meter-7'/ },
@@ -130,6 +131,10 @@ describe('bad commands', () => {
     expect(good.code, good.stderr).toBe(0);
     expect(good.stdout).toMatch(/^cmd-\d{10} applied: inv-1\.activePowerLimit = 42\.5 by gw-a .*read back 42\.5$/);
     expect(site.limitWrites().map((w) => w.percent)).toEqual([42.5]);
-    expect(site.writes()).toHaveLength(1);
+    // The limit is held (CONTRACT.md section 7): its revert timer (60 s) was programmed just before.
+    expect(site.writes().map((w) => [w.address, w.values])).toEqual([
+      [108, [60]],
+      [120, [425]],
+    ]);
   });
 });

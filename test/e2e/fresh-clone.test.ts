@@ -68,7 +68,8 @@ describe('fresh clone', () => {
     expect(demo.code, `npm run demo failed:\n${output}`).toBe(0);
     // The story the demo tells: a leader, a setpoint applied, a takeover, the next setpoint applied.
     expect(demo.stdout).toMatch(/holds the site lock/);
-    expect(demo.stdout).toMatch(/applied: inv-1\.activePowerLimit = 50 by gw-[ab]/);
+    expect(demo.stdout).toMatch(/applied: pv-2\.activePowerLimit = 30 by gw-[ab]/);
+    expect(demo.stdout).toMatch(/SunSpec inverter output follows the limit: [\d.]+ kW -> 4\.50 kW/);
     expect(demo.stdout).toMatch(/took over in \d+ ms/);
     expect(demo.stdout).toMatch(/applied: wt-1\.curtailmentSetpoint = 800 by gw-[ab]/);
     expect(demo.stdout).toMatch(/all processes stopped/);

@@ -43,6 +43,8 @@ export interface SiteOptions {
   publishIntervalMs?: number;
   pollIntervalMs?: number;
   busTimeoutMs?: number;
+  /** Keys added to a device's entry, by device id (extra points, a watchdog), for agents and simulator alike. */
+  deviceKeys?: Record<string, Record<string, unknown>>;
 }
 
 let siteCounter = 0;
@@ -134,8 +136,8 @@ export class E2eSite {
       log: { level: 'info' },
       buses: [{ id: 'lan', type: 'tcp', host: '127.0.0.1', port: this.modbusPort, timeoutMs: this.opts.busTimeoutMs ?? 500 }],
       devices: [
-        { id: 'inv-1', kind: 'inverter', bus: 'lan', unitId: 1, profile: 'generic-inverter', pollIntervalMs: this.opts.pollIntervalMs ?? 300 },
-        { id: 'wt-1', kind: 'turbine', bus: 'lan', unitId: 2, profile: 'generic-turbine', pollIntervalMs: this.opts.pollIntervalMs ?? 300 },
+        { id: 'inv-1', kind: 'inverter', bus: 'lan', unitId: 1, profile: 'generic-inverter', pollIntervalMs: this.opts.pollIntervalMs ?? 300, ...this.opts.deviceKeys?.['inv-1'] },
+        { id: 'wt-1', kind: 'turbine', bus: 'lan', unitId: 2, profile: 'generic-turbine', pollIntervalMs: this.opts.pollIntervalMs ?? 300, ...this.opts.deviceKeys?.['wt-1'] },
       ],
     };
   }
@@ -187,6 +189,11 @@ export class E2eSite {
 
   async stopSimulator(): Promise<void> {
     await this.simulator?.stop(3000);
+  }
+
+  /** After stopSimulator(): the devices come back, on the same port. */
+  async restartSimulator(): Promise<void> {
+    await this.startSimulator();
   }
 }
 

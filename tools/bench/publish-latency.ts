@@ -21,8 +21,10 @@ const POINT = 'temperature';
  * Keeps the latest data of one znode through a chain of data watches, and wakes waiters. What is
  * measured is this watch chain itself, so it works on the raw session, not through SiteClient.
  */
-class NodeWatcher {
+export class NodeWatcher {
   private latest: Record<string, unknown> | null = null;
+  /** When `latest` was read (performance.now). */
+  private latestAtMs = 0;
   private closed = false;
   private readonly waiters = new Set<() => void>();
 
@@ -39,13 +41,13 @@ class NodeWatcher {
     this.closed = true;
   }
 
-  /** Resolves with the time (performance.now) the first data satisfying `accept` was read. */
+  /** Resolves with the time (performance.now) the data satisfying `accept` was read (it may have come before the call). */
   waitFor(accept: (doc: Record<string, unknown>) => boolean, timeoutMs: number): Promise<number> {
     return new Promise((resolve, reject) => {
       const check = (): void => {
         if (this.latest !== null && accept(this.latest)) {
           cleanup();
-          resolve(performance.now());
+          resolve(this.latestAtMs);
         }
       };
       const timer = setTimeout(() => {
@@ -65,11 +67,12 @@ class NodeWatcher {
     if (this.closed) return;
     const node = await this.session.get(this.path, () => void this.read().catch(() => undefined));
     this.latest = parseObject(node.data);
+    this.latestAtMs = performance.now();
     for (const w of [...this.waiters]) w();
   }
 }
 
-function valueIn(doc: Record<string, unknown>, device: string, point: string): unknown {
+export function valueIn(doc: Record<string, unknown>, device: string, point: string): unknown {
   const devices = doc.devices;
   if (typeof devices !== 'object' || devices === null) return undefined;
   const d: unknown = Object.fromEntries(Object.entries(devices))[device];

@@ -165,6 +165,16 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }
 
+/** The fleet (issue 13) has its own run and file: the link to it, here and in every RESULTS.md written. */
+export const FLEET_SECTION = [
+  '## Fleet',
+  '',
+  'Many sites on one ZooKeeper ensemble (issue 13) are measured apart, by `npm run bench:fleet` (it starts its own',
+  'three-server ensemble and a fleet of agents, about 6 minutes): writes, bytes and memory per site beside',
+  "today's behaviour, commands and failover under fleet load, the ensemble's write capacity and sites per ensemble,",
+  'in [FLEET.md](FLEET.md) and `fleet.json`.',
+];
+
 const VERDICT_MARK: Record<Verdict, string> = { pass: 'pass', miss: '**MISS**', info: '—', error: '**ERROR**' };
 
 export function renderMarkdown(run: BenchRun): string {
@@ -205,10 +215,11 @@ export function renderMarkdown(run: BenchRun): string {
     if (s.method.length > 0) out.push(...s.method, '');
     if (s.analysis.length > 0) out.push(...s.analysis, '');
   }
+  out.push('', ...FLEET_SECTION, '');
   return out.join('\n').replace(/\n{3,}/g, '\n\n');
 }
 
-function figureRow(sectionId: string | null, f: Figure): string {
+export function figureRow(sectionId: string | null, f: Figure): string {
   const base = f.baseline === null ? '' : `${fmt(f.baseline.value, f.unit)} (${f.baseline.label})`;
   const cells = [f.label, fmt(f.value, f.unit), base, f.target?.text ?? '', VERDICT_MARK[f.verdict]].map(escapeCell);
   return `| ${sectionId === null ? '' : `${sectionId} | `}${cells.join(' | ')} |`;

@@ -9,6 +9,7 @@ import { spawnGridkeeper } from '../devtools/processes.js';
 import { sleep } from '../devtools/wait.js';
 import { startAgent, untilAllOk } from './agent-process.js';
 import type { AgentWindow } from './agent-window.js';
+import { PageClients, type PageClientsResult } from './page-clients-run.js';
 import { loopPlanOf, PlainLoop, type LoopResult } from './plain-loop-run.js';
 import { measureSideBySide, type SideBySide } from './side-by-side.js';
 import { figure, type Figure, type Section } from './report.js';
@@ -24,6 +25,20 @@ const ON_TIME_TARGET = 0.99;
 const CPU_FACTOR = 1.5;
 const RSS_LIMIT_MB = 150;
 const ZNODE_LIMIT_KB = 1024;
+/**
+ * Per request, ms. 20 devices behind one gateway must fit the refresh writes of their held setpoints
+ * within the shortest refresh interval (the config check of CONTRACT.md section 7): 1000 ms would not.
+ * Over loopback every answer comes in about a millisecond, so the timeout never fires.
+ */
+const BUS_TIMEOUT_MS = 500;
+/** Site pages open on the agent during the window (issue 12), and how often /metrics is scraped meanwhile. */
+export const PAGE_STREAMS = 10;
+/** Demanding: Prometheus scrapes every 15 s by default; the bench takes a third of that. */
+export const SCRAPE_INTERVAL_MS = 5000;
+/** A stream should see one event per second: fewer than this many on average is a miss. */
+const MIN_EVENTS_PER_SECOND = 0.9;
+/** /metrics at 500 devices renders in under this (issue 12), ms. */
+const SCRAPE_LIMIT_MS = 50;
 
 export interface ScaleRun {
   devices: number;
@@ -33,13 +48,16 @@ export interface ScaleRun {
   /** The simulator serves both the agent and the plain loop during the window. */
   simulatorCoreShare: number | null;
   loop: LoopResult;
+  /** The page clients and the /metrics scraper beside the agent (page-clients.ts). */
+  page: PageClientsResult;
+  pageClientsCoreShare: number | null;
 }
 
 export async function scale(dir: string, zookeeper: string, session: ZkSession): Promise<Section> {
   const largest = Math.max(...SIZES);
   const busCount = Math.ceil(largest / UNITS_PER_BUS);
   const ports = await freePorts(busCount);
-  const buses = ports.map((port, i) => ({ id: `gw-${String(i + 1).padStart(2, '0')}`, port }));
+  const buses = ports.map((port, i) => ({ id: `gw-${String(i + 1).padStart(2, '0')}`, port, timeoutMs: BUS_TIMEOUT_MS }));
   const simFile = writeSite(dir, 'scale-simulator', {
     site: 'bench-scale',
     agentId: 'simulator',
@@ -70,16 +88,25 @@ export async function scale(dir: string, zookeeper: string, session: ZkSession):
       const config: SiteConfig = readSite(file);
       const agent = startAgent(file, `agent (${n} devices)`);
       let loop: PlainLoop | null = null;
+      let page: PageClients | null = null;
       let measured: SideBySide;
+      let pageResult: PageClientsResult;
       let snapshotBytes: number | null = null;
       try {
         await untilAllOk(agent, httpPort, n, 60_000);
+        page = await PageClients.start(httpPort, PAGE_STREAMS, SCRAPE_INTERVAL_MS, `page clients (${n} devices)`);
         loop = await PlainLoop.start(dir, `loop-${n}`, loopPlanOf(config));
         await sleep(WARM_UP_MS);
-        measured = await measureSideBySide(agent, httpPort, loop, WINDOW_MS, [{ label: 'simulator', pid: simPid }]);
+        const pageMark = page.mark();
+        measured = await measureSideBySide(agent, httpPort, loop, WINDOW_MS, [
+          { label: 'simulator', pid: simPid },
+          { label: 'page clients', pid: page.pid },
+        ]);
+        pageResult = await page.result(pageMark);
         const client = new SiteClient(session, new SitePaths(DEFAULT_ROOT, site));
         snapshotBytes = (await client.stat(client.paths.reading(agentId)))?.dataLength ?? null;
       } finally {
+        await page?.stop();
         await loop?.stop();
         await agent.stop(6000);
       }
@@ -90,6 +117,8 @@ export async function scale(dir: string, zookeeper: string, session: ZkSession):
         snapshotBytes,
         simulatorCoreShare: measured.others.simulator?.coreShare ?? null,
         loop: measured.loop,
+        page: pageResult,
+        pageClientsCoreShare: measured.others['page clients']?.coreShare ?? null,
       });
     }
   } finally {
@@ -139,8 +168,36 @@ function section(runs: ScaleRun[], attribution: Attribution): Section {
         target: { text: '0', op: '<=', limit: 0 },
       }),
     );
+    figures.push(
+      figure({
+        id: `scale.${n}.events`,
+        label: `${n} devices: site page events per second (slowest of ${r.page.streams} streams)`,
+        value: r.page.minEventsPerSecond,
+        unit: '/s',
+        target: { text: `>= ${MIN_EVENTS_PER_SECOND} /s (one a second)`, op: '>=', limit: MIN_EVENTS_PER_SECOND },
+      }),
+    );
     if (largest) {
       figures.push(
+        figure({
+          id: `scale.${n}.scrape`,
+          label: `${n} devices: /metrics scrape, p50 (every ${SCRAPE_INTERVAL_MS / 1000} s)`,
+          value: r.page.scrapeMs.p50,
+          unit: 'ms',
+          target: { text: `< ${SCRAPE_LIMIT_MS} ms`, op: '<', limit: SCRAPE_LIMIT_MS },
+        }),
+        figure({
+          id: `scale.${n}.firstEventSize`,
+          label: `${n} devices: first site page event (as the streams got it)`,
+          value: r.page.firstEventBytes.max / 1024,
+          unit: 'KB',
+        }),
+        figure({
+          id: `scale.${n}.firstEventMs`,
+          label: `${n} devices: first site page event, request to last byte (worst of ${r.page.streams})`,
+          value: r.page.firstEventMs.max,
+          unit: 'ms',
+        }),
         figure({
           id: `scale.${n}.snapshot`,
           label: `${n} devices: readings snapshot size`,
@@ -174,6 +231,24 @@ function section(runs: ScaleRun[], attribution: Attribution): Section {
         `${r.agent.requestsPerSecond.toFixed(0)} / ${r.loop.requestsPerSecond.toFixed(0)} | ${r.agent.publishesPerSecond.toFixed(2)} | ` +
         `${pct(r.agent.coreShare)} (${pct(r.agent.systemShare)}) | ${pct(r.loop.coreShare)} (${pct(r.loop.systemShare)}) | ${pct(r.simulatorCoreShare ?? NaN)} | ` +
         `${r.agent.rssMB.toFixed(1)} / ${r.agent.peakRssMB.toFixed(1)} MB | ${r.loop.rssMB.toFixed(1)} / ${r.loop.peakRssMB.toFixed(1)} MB |`,
+    ),
+    '',
+    `Beside the agent, in a process of its own (tools/bench/page-clients.ts; its CPU is not the agent's), ${PAGE_STREAMS} raw HTTP`,
+    'clients hold `GET /api/site/events` open from before the warm-up to the end of the window, as open site pages do,',
+    `and count the events they receive; a scraper GETs \`/metrics\` every ${SCRAPE_INTERVAL_MS / 1000} s (Prometheus scrapes every 15 s by default:`,
+    'this is three times as often), on top of the two scrapes that open and close the window. Per-point metrics',
+    '(`gridkeeper_point_value`, `gridkeeper_point_age_seconds`) are on, as they are whenever HTTP is. A stream\'s first',
+    'event carries the charts\' history as the agent has it then: here a few samples, since the agent started seconds',
+    'earlier (the full 15 minutes are measured apart, below).',
+    '',
+    '| devices | streams | events/s per stream (min–max) | longest gap | received per stream | first event (max) | first event, request to last byte (p50 / max) | /metrics scrapes | scrape p50 / max | /metrics size | page clients CPU |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...runs.map(
+      (r) =>
+        `| ${r.devices} | ${r.page.streams} | ${r.page.minEventsPerSecond.toFixed(2)}–${r.page.maxEventsPerSecond.toFixed(2)} | ${r.page.maxGapMs.toFixed(0)} ms | ` +
+        `${(r.page.bytesPerSecondPerStream / 1024).toFixed(0)} KB/s | ${(r.page.firstEventBytes.max / 1024).toFixed(0)} KB | ` +
+        `${r.page.firstEventMs.p50.toFixed(1)} / ${r.page.firstEventMs.max.toFixed(1)} ms | ${r.page.scrapeMs.n}${r.page.failedScrapes > 0 ? ` (${r.page.failedScrapes} failed)` : ''} | ` +
+        `${r.page.scrapeMs.p50.toFixed(1)} / ${r.page.scrapeMs.max.toFixed(1)} ms | ${(r.page.scrapeBytes / 1024).toFixed(0)} KB | ${pct(r.pageClientsCoreShare ?? NaN)} |`,
     ),
   ];
   return { id: '2', title: '2. Scale', figures, method, details: { runs, attribution }, analysis: scaleAnalysis(runs, figures, attribution), error: null };

@@ -25,6 +25,8 @@ export interface DeviceSpec {
   profile: string;
   kind: string;
   pollIntervalMs: number;
+  /** For `profile: sunspec`: where the chain starts (default auto). */
+  sunspec?: { baseAddress: number | 'auto' };
 }
 
 export interface SiteSpec {
@@ -50,7 +52,15 @@ export function writeSite(dir: string, name: string, spec: SiteSpec): string {
     http: { listen: spec.httpPort === null ? false : `127.0.0.1:${spec.httpPort}` },
     log: { level: spec.logLevel ?? 'warn' },
     buses: spec.buses.map((b) => ({ id: b.id, type: 'tcp', host: '127.0.0.1', port: b.port, timeoutMs: b.timeoutMs ?? 1000 })),
-    devices: spec.devices.map((d) => ({ id: d.id, kind: d.kind, bus: d.bus, unitId: d.unitId, profile: d.profile, pollIntervalMs: d.pollIntervalMs })),
+    devices: spec.devices.map((d) => ({
+      id: d.id,
+      kind: d.kind,
+      bus: d.bus,
+      unitId: d.unitId,
+      profile: d.profile,
+      pollIntervalMs: d.pollIntervalMs,
+      ...(d.sunspec ? { sunspec: d.sunspec } : {}),
+    })),
   };
   const file = path.join(dir, `${name}.yaml`);
   fs.writeFileSync(file, stringify(doc));

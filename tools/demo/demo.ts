@@ -1,8 +1,9 @@
 // `npm run demo`: the whole job of gridkeeper on one machine, in under a minute. Starts a local
-// ZooKeeper, simulated devices for tools/demo/demo-site.yaml (inverter and turbine on Modbus TCP, the
-// BMS on Modbus RTU over a socat pseudo-terminal pair) and two agents; shows who leads and the live
-// readings; submits a setpoint and shows it applied; stops the leader and shows the other take over
-// and apply the next one; then stops everything it started.
+// ZooKeeper, simulated devices for tools/demo/demo-site.yaml (inverter and turbine with register maps
+// and a SunSpec PV inverter on Modbus TCP, the BMS on Modbus RTU over a socat pseudo-terminal pair)
+// and two agents; scans the TCP bus for SunSpec devices as an installer would; shows who leads and
+// the live readings; curtails the SunSpec inverter and shows its output follow; stops the leader and
+// shows the other take over and apply the next setpoint; then stops everything it started.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
@@ -17,6 +18,10 @@ import { startZooKeeper, type ZkServer } from '../devtools/zookeeper.js';
 import { pino } from 'pino';
 
 const SITE = 'demo-site';
+/** The curtailment the demo asks of the SunSpec inverter, % of its WMax. */
+const LIMIT_PCT = 30;
+/** Scan report lines longer than this are cut, so the demo reads on a terminal. */
+const SCAN_LINE_CHARS = 110;
 const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
 
 const t0 = performance.now();
@@ -55,7 +60,9 @@ async function main(): Promise<number> {
 
     const sim = spawnGridkeeper(['simulate', '--config', configs.sim], { label: 'simulator' });
     await sim.waitForLine('ready', 15_000);
-    say(`simulated devices ready: inv-1 (inverter) and wt-1 (turbine) on Modbus TCP 127.0.0.1:${modbusPort}, bms-1 (BMS) on Modbus RTU`);
+    say(`simulated devices ready on Modbus TCP 127.0.0.1:${modbusPort}: inv-1 (inverter) and wt-1 (turbine) with register maps, pv-2 (SunSpec PV inverter); bms-1 (BMS) on Modbus RTU`);
+    // Runs while the agents start: it has a connection of its own to the simulator.
+    const scanned = scan(modbusPort);
 
     const agents: Record<string, ChildHandle> = {
       'gw-a': startAgent('gw-a', configs.a),
@@ -63,27 +70,39 @@ async function main(): Promise<number> {
     await sleep(300); // gw-a queues for the lock first, so the demo's story is the same every time
     agents['gw-b'] = startAgent('gw-b', configs.b);
     say('two agents started for the site: gw-a and gw-b (logs: JSON lines, kept in memory by the demo)');
+    await scanned;
 
     const site = await SiteClient.open({ connect: zk.connectString, site: SITE }, { logger: pino({ level: 'silent' }) });
     client = site;
 
     const leader = await waitFor(
-      'a leader and readings of all three devices',
+      'a leader and readings of all four devices',
       async () => {
         const view = await site.view();
         const holder = view.lock.holder;
-        return holder !== null && Object.values(view.devices).filter((d) => d.status === 'ok').length >= 3 ? holder : undefined;
+        return holder !== null && Object.values(view.devices).filter((d) => d.status === 'ok').length >= 4 ? holder : undefined;
       },
       { timeoutMs: 20_000, intervalMs: 100 },
     );
     say(`${leader} holds the site lock and controls the hardware; the other agent is standby`);
     await showStatus(site);
 
-    const before = await deviceValue(site, 'inv-1', 'activePower');
-    say(`setpoint: inv-1.activePowerLimit = 50 % (inverter output now ${fmtW(before)})`);
-    await runCommand(zk.connectString, 'inv-1', 'activePowerLimit', '50');
-    await sleep(1500);
-    say(`inverter output follows the limit: ${fmtW(before)} -> ${fmtW(await deviceValue(site, 'inv-1', 'activePower'))}`);
+    // The SunSpec inverter always has power to curtail (its simulated array keeps half its rating at night).
+    const before = await deviceValue(site, 'pv-2', 'activePower');
+    const ratedW = await deviceValue(site, 'pv-2', 'm121_WMax');
+    say(`setpoint: pv-2.activePowerLimit = ${LIMIT_PCT} % on the SunSpec inverter (output now ${fmtW(before)} of ${fmtW(ratedW)})`);
+    await runCommand(zk.connectString, 'pv-2', 'activePowerLimit', String(LIMIT_PCT));
+    // The inverter ramps to the limit within a second; the agent publishes every 500 ms.
+    const after = await waitFor(
+      'the SunSpec inverter to follow its limit',
+      async () => {
+        const w = await deviceValue(site, 'pv-2', 'activePower');
+        return w <= (ratedW * LIMIT_PCT) / 100 + 50 ? w : undefined;
+      },
+      { timeoutMs: 5000, intervalMs: 100 },
+    );
+    const [pct, enabled] = [await deviceValue(site, 'pv-2', 'm123_WMaxLimPct'), await deviceValue(site, 'pv-2', 'm123_WMaxLim_Ena')];
+    say(`SunSpec inverter output follows the limit: ${fmtW(before)} -> ${fmtW(after)} (model 123 now reads WMaxLimPct = ${pct} %, WMaxLim_Ena = ${enabled})`);
 
     const other = leader === 'gw-a' ? 'gw-b' : 'gw-a';
     say(`stopping the leader ${leader} (SIGTERM, as systemctl stop does) ...`);
@@ -121,6 +140,17 @@ async function main(): Promise<number> {
     await zk?.stop();
     say('all processes stopped');
   }
+}
+
+/** `gridkeeper scan` of the TCP bus, as an installer runs it, its report shown as it prints it. */
+async function scan(port: number): Promise<void> {
+  const args = ['scan', '--tcp', `127.0.0.1:${port}`, '--units', '1-3'];
+  const child = spawnGridkeeper(args, { label: 'scan' });
+  const status = await child.exited;
+  say(`  $ gridkeeper ${args.join(' ')}   (exit ${status.code})`);
+  const clip = (l: string): string => (l.length > SCAN_LINE_CHARS ? `${l.slice(0, SCAN_LINE_CHARS - 1)}…` : l);
+  process.stdout.write('\n' + [...child.lines, ...child.stderrLines].map((l) => `    ${clip(l)}`).join('\n') + '\n\n');
+  if (status.code !== 0) throw new Error(`gridkeeper scan exited ${status.code}`);
 }
 
 function startAgent(id: string, config: string): ChildHandle {

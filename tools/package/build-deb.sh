@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `npm run package`: builds dist-deb/gridkeeper_<version>_<arch>.deb for this machine's
-# architecture (dpkg --print-architecture). The package holds the product only, where Debian puts
-# a program of its own:
+# `npm run package [-- OUTDIR]`: builds OUTDIR/gridkeeper_<version>_<arch>.deb (OUTDIR: dist-deb/)
+# for this machine's architecture (dpkg --print-architecture). The package holds the product only,
+# where Debian puts a program of its own:
 #
 #   /usr/lib/gridkeeper/          dist/ (compiled afresh from src/), bin/, profiles/ and any other
 #                                 folder package.json "files" names, a package.json, and the
@@ -12,7 +12,7 @@
 #   /usr/lib/systemd/system/      the units of systemd/ (gridkeeper@.service, ...), unchanged
 #   /usr/lib/sysusers.d/          gridkeeper.conf, from systemd/sysusers.d/
 #   /etc/gridkeeper/              empty: the administrator's site files go there
-#   /usr/share/doc/gridkeeper/    copyright, changelog.gz, examples/example-site.yaml
+#   /usr/share/doc/gridkeeper/    copyright, changelog.gz, examples/ (the files of config/)
 #   /usr/share/man/man1/          gridkeeper.1.gz, from docs/gridkeeper.1
 #
 # No tests, tools, TypeScript sources, source maps or development dependencies. The maintainer
@@ -23,7 +23,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 here="$repo/tools/package"
-out="$repo/dist-deb"
+out=$(realpath -m "${1:-$repo/dist-deb}")
 cd "$repo"
 
 log() { printf '[package] %s\n' "$*"; }
@@ -74,12 +74,17 @@ for entry in $(node -p 'require("./package.json").files.join("\n")'); do
         done
         install -m 0644 systemd/sysusers.d/*.conf "$root/usr/lib/sysusers.d/"
         ;;
-    config/example-site.yaml)
+    docs/*.1)
+        # The man page (package.json "man" for npm): installed below, gzipped, in man1.
+        ;;
+    config/*)
+        # Samples (example-site.yaml, ...) are documentation: in /etc they would be conffiles, and
+        # /etc/gridkeeper holds the administrator's site files only.
         install -m 0644 "$entry" "$doc/examples/"
         ;;
     *)
         [ -e "$entry" ] || die "package.json \"files\" names $entry, which does not exist"
-        cp -R "$entry" "$app/"
+        cp -R --parents "$entry" "$app/"
         ;;
     esac
 done
@@ -99,7 +104,7 @@ cp package-lock.json "$app/"
 log "npm ci --omit=dev (compiles the native modules)"
 (
     cd "$app"
-    # Both native modules are compiled here, with Debian's hardening flags (stack protector,
+    # The native modules are compiled here, with Debian's hardening flags (stack protector,
     # fortify, relro, bindnow). @serialport/bindings-cpp would take one of the binaries it comes
     # with: without them, `npm rebuild` runs its install script (node-gyp-build) again, which then
     # compiles it.
@@ -118,28 +123,34 @@ node -e '
 ' "$app/package.json"
 rm "$app/package-lock.json"
 
-# The native modules: build/Release/<name>.node is what node-gyp-build loads. The rest of their
-# folders (C and C++ sources, object files, build scripts, binaries for other systems) is not.
-for native in zookeeper @serialport/bindings-cpp; do
-    dir="$app/node_modules/$native"
-    binary=$(find "$dir/build/Release" -maxdepth 1 -name '*.node' -print -quit)
-    [ -n "$binary" ] || die "npm ci did not build $dir/build/Release/*.node"
-    mv "$binary" "$work/"
-    rm -rf "$dir/build" "$dir/src" "$dir/prebuilds" "$dir/scripts" "$dir/binding.gyp"
-    mkdir -p "$dir/build/Release"
-    mv "$work/$(basename "$binary")" "$dir/build/Release/"
+# The native modules (zookeeper, @serialport/bindings-cpp, ...: each package with a binding.gyp):
+# build/Release/*.node is what node-gyp-build and bindings load. Their C and C++ sources, object
+# files, build scripts and binaries for other systems are not.
+modules="$app/node_modules"
+mapfile -t gyps < <(find "$modules" -name binding.gyp -type f)
+for gyp in "${gyps[@]}"; do
+    dir=$(dirname "$gyp")
+    [ -f "$dir/package.json" ] || continue # a test project inside a module, not the module
+    keep="$work/native"
+    mkdir "$keep"
+    find "$dir/build/Release" -maxdepth 1 -name '*.node' -exec mv {} "$keep/" \;
+    [ -n "$(ls "$keep")" ] || die "npm ci did not build ${dir#"$app/"}/build/Release/*.node"
+    rm -rf "$dir/build" "$dir/prebuilds" "$gyp"
+    find "$dir" -type f \( -name '*.c' -o -name '*.cc' -o -name '*.cpp' -o -name '*.h' -o -name '*.hh' \
+        -o -name '*.hpp' \) -delete
+    mkdir -p "$dir/build"
+    mv "$keep" "$dir/build/Release"
     strip --strip-unneeded --remove-section=.comment --remove-section=.note "$dir/build/Release/"*.node
 done
 # zookeeper's deps/ held the Apache ZooKeeper C client, now inside zookeeper.node: keep its notices.
 zk="$app/node_modules/zookeeper"
 find "$zk/deps" -type f ! -name LICENSE ! -name LICENSE.txt ! -name NOTICE.txt -delete
 find "$zk/deps" -type d -empty -delete
-rm -rf "$zk/tests" "$zk/examples" "$zk"/Dockerfile* "$zk/docker-compose.yml" "$zk/eslint.config.mjs" "$zk/tsconfig.json"
+rm -rf "$zk/scripts" "$zk/tests" "$zk/examples" "$zk"/Dockerfile* "$zk/docker-compose.yml" "$zk/eslint.config.mjs" "$zk/tsconfig.json"
 
 # What modules publish beside their code and nothing loads: their tests, docs, TypeScript sources
 # and declarations, source maps, and dot files (npm and git metadata, CI settings). Licence and
 # notice files stay.
-modules="$app/node_modules"
 find "$modules" -mindepth 1 -name '.*' -prune -exec rm -rf {} +
 find "$modules" -type d \( -name test -o -name tests -o -name __tests__ -o -name example -o -name examples \
     -o -name docs -o -name benchmarks \) -prune -exec rm -rf {} +
@@ -194,6 +205,7 @@ Architecture: $arch
 Maintainer: $(dpkg-parsechangelog -l "$changelog" -S Maintainer)
 Installed-Size: $installed_kb
 Depends: nodejs (>= $node_major), nodejs (<< $((node_major + 1))), $shlibs
+Suggests: stunnel4
 Section: net
 Priority: optional
 Description: Modbus to ZooKeeper gateway agent for energy sites
@@ -208,6 +220,7 @@ Description: Modbus to ZooKeeper gateway agent for energy sites
 EOF
 (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z |
     xargs -0 md5sum >DEBIAN/md5sums)
+chmod 0755 "$root/DEBIAN"
 chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
 
 mkdir -p "$out"

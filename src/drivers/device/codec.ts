@@ -73,7 +73,11 @@ export function decodePoint(p: PointConfig, regs: ArrayLike<number>, sfExponent 
     const raw = p.type === 'float32' ? view.getFloat32(0) : view.getFloat64(0);
     // NaN is what many devices send for "not available"; it stays NaN (published as null).
     if (!Number.isFinite(raw)) return raw * toNumber(step) + p.offset;
-    const rawDecimal = decimalOf(p.type === 'float32' ? shortestFloat32(raw) : raw);
+    const text = p.type === 'float32' ? shortestFloat32(raw) : String(raw);
+    // Unscaled (most float points): the value is that decimal itself, read once; the arithmetic
+    // below would give the same double (one correctly rounded conversion of the same decimal).
+    if (p.scale === 1 && sfExponent === 0 && p.offset === 0) return Number(text);
+    const rawDecimal = decimalOf(text);
     return toNumber(add(mul(rawDecimal, step), offset));
   }
   return toNumber(add(mul(decimalOfBigInt(readInteger(view, p.type)), step), offset));

@@ -64,7 +64,8 @@ export class PollHealth {
   }
 
   succeeded(): void {
-    if (this.counts.consecutiveFailures > 0) this.log.info({ after: this.counts.consecutiveFailures }, 'device answers again');
+    // debug: the agent logs a device's outage and recovery once (src/outage-log.ts), not per backoff step.
+    if (this.counts.consecutiveFailures > 0) this.log.debug({ after: this.counts.consecutiveFailures }, 'device answers again');
     this.counts.consecutiveFailures = 0;
     this.backoff.reset();
     this.backedOffUntil = null;
@@ -79,7 +80,7 @@ export class PollHealth {
     if (this.counts.consecutiveFailures >= FAILURES_BEFORE_BACKOFF) {
       const delayMs = this.backoff.next();
       this.backedOffUntil = this.now() + delayMs;
-      this.log.warn({ err, failures: this.counts.consecutiveFailures, delayMs: Math.round(delayMs) }, 'device backed off');
+      this.log.debug({ err, failures: this.counts.consecutiveFailures, delayMs: Math.round(delayMs) }, 'device backed off');
     }
   }
 }

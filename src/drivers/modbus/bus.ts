@@ -12,9 +12,15 @@
 // backoff and jitter (250 ms up to 30 s by default, reset by the first good answer), and while the
 // bus waits for its next attempt every request fails at once with TransportError, so the queue
 // never hangs. Each bus has its own queue and timers: a dead bus cannot delay another.
+//
+// Logs: the first connect at info; then a bus that cannot connect, or keeps losing its connection,
+// is `bus down` once, reminded at growing intervals and `bus up again` at the first answer on a new
+// connection (outage-log.ts). Each attempt and each lost connection is at debug only.
 import type { Logger } from 'pino';
 import type { BusConfig, Table } from '../../config/types.js';
 import { Backoff } from '../../backoff.js';
+import { systemClock, type Clock } from '../../clock.js';
+import { OutageLog } from '../../outage-log.js';
 import {
   BadResponseError,
   GateClosedError,
@@ -89,6 +95,8 @@ export interface BusDeps {
   reconnect?: { initialMs: number; maxMs: number };
   /** Uniform in [0, 1) for jitter; default Math.random. */
   random?: () => number;
+  /** Times the outage lines (`bus down`, `still down`, `up again`); default systemClock. */
+  clock?: Clock;
 }
 
 interface Job {
@@ -110,6 +118,7 @@ export class Bus {
   private readonly log: Logger;
   private readonly transport: Transport;
   private readonly backoff: Backoff;
+  private readonly outage: OutageLog;
   private readonly queue = new RequestQueue<Job>();
   private stateValue: BusState = 'idle';
   private readonly stateWaiters = new Set<() => void>();
@@ -136,6 +145,8 @@ export class Bus {
     this.transport = deps.transport ?? createTransport(cfg, this.log);
     const reconnect = deps.reconnect ?? DEFAULT_RECONNECT;
     this.backoff = new Backoff({ ...reconnect, random: deps.random });
+    // A failure is a failed connect or a lost connection.
+    this.outage = new OutageLog({ subject: 'bus', attempt: 'connection', countAs: 'failures' }, { logger: this.log, clock: deps.clock ?? systemClock });
   }
 
   get state(): BusState {
@@ -270,6 +281,7 @@ export class Bus {
       this.lastExchangeEndMs = performance.now();
     }
     const outcome = parseResponse(job.request, pdu);
+    if (outcome.kind !== 'invalid') this.outage.succeeded(); // an answer: the link works
     if (outcome.kind === 'exception') throw this.count(new ModbusExceptionError(outcome.exceptionCode, job.context));
     if (outcome.kind === 'invalid') throw this.count(new BadResponseError(outcome.detail, job.context));
     if (!this.connectionProven) {
@@ -307,12 +319,17 @@ export class Bus {
           return;
         }
         this.counters.connects += 1;
-        this.log.info({ transport: this.transport.label, connects: this.counters.connects }, 'bus connected');
+        // Later connects, and a first one after an outage, are told by the outage lines (`bus up
+        // again` at the first answer on the new connection).
+        const fields = { transport: this.transport.label, connects: this.counters.connects };
+        if (this.counters.connects === 1 && !this.outage.isDown) this.log.info(fields, 'bus connected');
+        else this.log.debug(fields, 'bus connected');
         this.setState('connected');
       },
       (err: unknown) => {
         if (this.stateValue === 'closed') return;
         this.downReason = describeCause(err);
+        this.outage.failed(err);
         this.scheduleReconnect();
       },
     );
@@ -321,7 +338,8 @@ export class Bus {
   private onLost(err: TransportError): void {
     if (this.stateValue === 'closed') return;
     this.downReason = describeCause(err);
-    this.log.warn({ err }, 'bus connection lost');
+    this.log.debug({ err }, 'bus connection lost');
+    this.outage.failed(err);
     if (this.connectionProven) this.connect();
     else this.scheduleReconnect();
   }
@@ -329,7 +347,7 @@ export class Bus {
   private scheduleReconnect(): void {
     const delayMs = this.backoff.next();
     this.nextAttemptAtMs = performance.now() + delayMs;
-    this.log.info({ reason: this.downReason, delayMs: Math.round(delayMs), attempt: this.backoff.attempts }, 'bus reconnect scheduled');
+    this.log.debug({ reason: this.downReason, delayMs: Math.round(delayMs), attempt: this.backoff.attempts }, 'bus reconnect scheduled');
     this.setState('backoff');
     this.reconnectTimer = setTimeout(() => this.connect(), delayMs);
   }

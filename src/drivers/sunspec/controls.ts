@@ -22,15 +22,17 @@ interface RecipeDef {
   /** The switch: set to 1, or (a bitfield) the bit set. */
   readonly enable: string;
   readonly enableBit?: number;
-  /** The device's own revert timer, s: programmed with the setpoint once held setpoints come (section 7). */
+  /** The device's own revert timer, s: programmed with every write of a held setpoint (section 7). */
   readonly revertTimer: string;
+  /** Where the timer takes the setpoint (704), programmed to CONTROL_OFF_VALUE; absent: the device disables the control. */
+  readonly revertValue?: string;
 }
 
 /** In order of preference. */
 const RECIPES: Readonly<Record<ControlName, readonly RecipeDef[]>> = {
   // 704 WMaxLimPct: % of WMaxRtg; 123 WMaxLimPct: % of 121 WMax.
   activePowerLimit: [
-    { model: 704, value: 'WMaxLimPct', enable: 'WMaxLimPctEna', revertTimer: 'WMaxLimPctRvrtTms' },
+    { model: 704, value: 'WMaxLimPct', enable: 'WMaxLimPctEna', revertTimer: 'WMaxLimPctRvrtTms', revertValue: 'WMaxLimPctRvrt' },
     { model: 123, value: 'WMaxLimPct', enable: 'WMaxLim_Ena', revertTimer: 'WMaxLimPct_RvrtTms' },
   ],
   // 124 StorCtl_Mod: bit 0 CHARGE puts InWRte (% of WChaMax) in force, bit 1 DISCHARGE OutWRte.
@@ -47,6 +49,7 @@ export interface Recipe {
   /** Undefined: the switch is on at 1. A number: the switch is that bit of the register. */
   readonly enableBit: number | undefined;
   readonly revertTimer: PointInstance | undefined;
+  readonly revertValue: PointInstance | undefined;
 }
 
 export function isControl(name: string): name is ControlName {
@@ -67,7 +70,8 @@ export function findRecipe(control: ControlName, models: readonly ModelLayout[])
     const value = point(def.value);
     const enable = point(def.enable);
     if (value === undefined || enable === undefined) continue;
-    return { control, model: def.model, value, enable, enableBit: def.enableBit, revertTimer: point(def.revertTimer) };
+    const revertValue = def.revertValue === undefined ? undefined : point(def.revertValue);
+    return { control, model: def.model, value, enable, enableBit: def.enableBit, revertTimer: point(def.revertTimer), revertValue };
   }
   return undefined;
 }

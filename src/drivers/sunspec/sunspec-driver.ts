@@ -14,17 +14,19 @@
 //    fails the poll with a SunSpecDataError naming what is wrong: nothing of that poll is published.
 //    A failing device is backed off like any other (poll-health.ts).
 // write(): the control's recipe on the model that carries it (control-write.ts); a config point by
-//  its DeviceDriver.
+//  its DeviceDriver. writeHeld()/releaseHeld(): a control as a held setpoint, its revert timer
+//  programmed with every write (control-hold.ts, CONTRACT.md section 7).
 import type { Logger } from 'pino';
 import type { DeviceConfig, PointConfig, PointValue, SunSpecConfig } from '../../config/types.js';
-import type { ControlDescription, Driver, ReadValue } from '../driver.js';
+import type { ControlDescription, Driver, DriverFallback, ReadValue } from '../driver.js';
 import { CodecError, ModbusExceptionError } from '../errors.js';
 import { DeviceDriver, type DeviceDriverStats } from '../device/device-driver.js';
 import type { PlanOptions } from '../device/planner.js';
 import { PollHealth, type PollHealthDeps } from '../device/poll-health.js';
 import type { UnitHandle } from '../modbus/bus.js';
+import { programRevert, switchOff } from './control-hold.js';
 import { writeControl } from './control-write.js';
-import { CONTROL_RANGE, controlModels, controlReadings, findRecipe, isControl, SUNSPEC_CONTROLS, type ControlName, type Recipe } from './controls.js';
+import { CONTROL_OFF_VALUE, CONTROL_RANGE, controlModels, controlReadings, findRecipe, isControl, SUNSPEC_CONTROLS, type ControlName, type Recipe } from './controls.js';
 import { decodeValue, type SunSpecValue } from './decode.js';
 import { decodeModel } from './decode-model.js';
 import { layOutDevice, sameModels, type DeviceLayout } from './device-layout.js';
@@ -73,6 +75,8 @@ export class SunSpecDriver implements Driver {
   private lastPollDurationMs: number | null = null;
   private discoveries = 0;
   private lastDiscoveryMs: number | null = null;
+  /** Held controls whose device implements no revert timer: warned once each. */
+  private readonly warnedNoTimer = new Set<string>();
 
   constructor(
     device: DeviceConfig,
@@ -84,7 +88,7 @@ export class SunSpecDriver implements Driver {
     this.cfg = device.sunspec;
     this.log = deps.logger.child({ device: device.id, bus: unit.busId, unit: unit.unitId });
     this.health = new PollHealth(this.log, deps);
-    this.extras = device.points.length === 0 ? null : new DeviceDriver(device, unit, { ...deps, logger: deps.logger });
+    this.extras = device.points.length === 0 ? null : new DeviceDriver(device, unit, deps);
     this.extraNames = new Set(device.points.map((p) => p.name));
   }
 
@@ -119,19 +123,39 @@ export class SunSpecDriver implements Driver {
 
   async write(point: string, value: PointValue, guard: () => boolean): Promise<{ readBack: ReadValue }> {
     if (this.extras !== null && this.extraNames.has(point)) return this.extras.write(point, value, guard);
-    if (!isControl(point)) throw new CodecError('POINT_INVALID', point, `Device ${this.id} has no writable point ${point}`);
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw new CodecError('WRONG_TYPE', point, `Point ${point} of device ${this.id}: expected a number, got ${JSON.stringify(value)}`);
-    }
-    if (value < CONTROL_RANGE.min || value > CONTROL_RANGE.max) {
-      throw new CodecError('VALUE_OUT_OF_RANGE', point, `Point ${point} of device ${this.id}: ${value} is outside ${CONTROL_RANGE.min}..${CONTROL_RANGE.max}`);
-    }
-    const layout = this.needsDiscovery() ? await this.discover() : this.layout;
-    const recipe = layout === null ? undefined : findRecipe(point, layout.models);
-    if (layout === null || recipe === undefined) throw new CodecError('POINT_INVALID', point, this.noControl(point, layout));
-    const sfExponent = await this.scaleFactorForWrite(recipe);
-    const readBack = await writeControl(this.unit, recipe, value, { guard, sfExponent, verifyWrites: this.deps.verifyWrites, device: this.id });
+    const { recipe, setpoint, sfExponent } = await this.control(point, value);
+    const readBack = await writeControl(this.unit, recipe, setpoint, { guard, sfExponent, verifyWrites: this.deps.verifyWrites, device: this.id });
     this.log.info({ point, value, model: recipe.model, readBack }, 'control written');
+    return { readBack };
+  }
+
+  /**
+   * A control as a held setpoint (CONTRACT.md section 7): it falls back to CONTROL_OFF_VALUE (the
+   * control switched off) after sunspec.revertSeconds without a write. Undefined for other points.
+   */
+  fallbackOf(point: string): DriverFallback | undefined {
+    if (this.extraNames.has(point) || !isControl(point)) return undefined;
+    return { value: CONTROL_OFF_VALUE, revertSeconds: this.cfg.revertSeconds };
+  }
+
+  /** Writes a held control: its revert timer where it differs from revertSeconds (control-hold.ts), then the control. */
+  async writeHeld(point: string, value: PointValue, guard: () => boolean): Promise<{ readBack: ReadValue }> {
+    const { recipe, setpoint, sfExponent } = await this.control(point, value);
+    const timer = await programRevert(this.unit, recipe, this.cfg.revertSeconds, this.lastValues, { guard, sfExponent, device: this.id });
+    if (!timer && !this.warnedNoTimer.has(point)) {
+      this.warnedNoTimer.add(point);
+      this.log.warn({ point, model: recipe.model }, 'the device implements no revert timer for this control: it will not fall back by itself if every gateway is gone');
+    }
+    const readBack = await writeControl(this.unit, recipe, setpoint, { guard, sfExponent, verifyWrites: this.deps.verifyWrites, device: this.id });
+    this.log.info({ point, value, model: recipe.model, readBack, revertSeconds: timer ? this.cfg.revertSeconds : null }, 'held control written');
+    return { readBack };
+  }
+
+  /** Releases a held control: switched off, as the device's own timer would (control-hold.ts). */
+  async releaseHeld(point: string, guard: () => boolean): Promise<{ readBack: ReadValue }> {
+    const { recipe } = await this.control(point, CONTROL_OFF_VALUE);
+    const readBack = await switchOff(this.unit, recipe, { guard, verifyWrites: this.deps.verifyWrites, device: this.id });
+    this.log.info({ point, model: recipe.model, readBack }, 'held control released');
     return { readBack };
   }
 
@@ -214,7 +238,6 @@ export class SunSpecDriver implements Driver {
 
   private async walk(): Promise<DeviceLayout> {
     const startedMs = this.health.now();
-    const connection = this.unit.connections?.();
     const discovery = await discoverChain(this.unit, { baseAddress: this.cfg.baseAddress });
     const found = await layOutDevice(this.unit, discovery, { index: this.cfg.index, required: this.cfg.models });
     this.discoveries += 1;
@@ -234,12 +257,28 @@ export class SunSpecDriver implements Driver {
         'SunSpec device discovered',
       );
     }
-    this.discoveredOn = connection;
+    // Taken after the walk: its own first request may have been the one that opened the connection.
+    this.discoveredOn = this.unit.connections?.();
     this.stale = false;
     return this.layout;
   }
 
   // ---- write -------------------------------------------------------------------------------------
+
+  /** The recipe of control `point` for `value` (%), discovering first when needed. Throws CodecError. */
+  private async control(point: string, value: PointValue): Promise<{ recipe: Recipe; setpoint: number; sfExponent: number }> {
+    if (!isControl(point)) throw new CodecError('POINT_INVALID', point, `Device ${this.id} has no writable point ${point}`);
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new CodecError('WRONG_TYPE', point, `Point ${point} of device ${this.id}: expected a number, got ${JSON.stringify(value)}`);
+    }
+    if (value < CONTROL_RANGE.min || value > CONTROL_RANGE.max) {
+      throw new CodecError('VALUE_OUT_OF_RANGE', point, `Point ${point} of device ${this.id}: ${value} is outside ${CONTROL_RANGE.min}..${CONTROL_RANGE.max}`);
+    }
+    const layout = this.needsDiscovery() ? await this.discover() : this.layout;
+    const recipe = layout === null ? undefined : findRecipe(point, layout.models);
+    if (layout === null || recipe === undefined) throw new CodecError('POINT_INVALID', point, this.noControl(point, layout));
+    return { recipe, setpoint: value, sfExponent: await this.scaleFactorForWrite(recipe) };
+  }
 
   /** The exponent of the setpoint's scale factor: from the last good poll, else read now. */
   private async scaleFactorForWrite(recipe: Recipe): Promise<number> {

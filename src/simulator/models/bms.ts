@@ -1,9 +1,11 @@
 // A lithium-ion battery pack of 280 Ah, 112 cells in series (about 340..470 V). The current follows a
 // slow demand pattern clamped by the writable charge/discharge current limits; state of charge
 // integrates the current over the compressed time. Point names are those of profiles/generic-bms.yaml.
-// Sign convention of the profile: packCurrent > 0 charges, < 0 discharges.
+// Sign convention of the profile: packCurrent > 0 charges, < 0 discharges. Its revert timer
+// (currentLimitRevertS, s) puts both current limits back to 100 A when nobody writes them.
 import { noise, type Random } from '../random.js';
 import { clamp, lag, type DeviceModel, type PointIO, type StepTime } from './model.js';
+import { PointRevert, type PointRevertDeps } from './point-revert.js';
 
 export const CAPACITY_AH = 280;
 const CELLS = 112;
@@ -33,16 +35,37 @@ export class BmsModel implements DeviceModel {
   /** Mean cell temperature, °C (kept here: the served min/max may be pinned by a test). */
   private temperatureC = AMBIENT_C;
 
-  constructor(private readonly random: Random) {}
+  private readonly revert: PointRevert;
+
+  constructor(
+    private readonly random: Random,
+    deps: PointRevertDeps,
+  ) {
+    const safe = new Map([
+      ['chargeCurrentLimit', DEFAULT_LIMIT_A],
+      ['dischargeCurrentLimit', DEFAULT_LIMIT_A],
+    ]);
+    this.revert = new PointRevert('currentLimitRevertS', safe, deps);
+  }
 
   init(io: PointIO): void {
     io.set('stateOfCharge', 55);
     io.set('stateOfHealth', 97);
     io.set('chargeCurrentLimit', DEFAULT_LIMIT_A);
     io.set('dischargeCurrentLimit', DEFAULT_LIMIT_A);
+    io.set('currentLimitRevertS', 0); // no timer until a controller programs one
+  }
+
+  written(io: PointIO, names: ReadonlySet<string>): void {
+    this.revert.written(io, names);
+  }
+
+  close(): void {
+    this.revert.close();
   }
 
   step(io: PointIO, t: StepTime): void {
+    this.revert.apply(io);
     const chargeLimitA = Math.max(0, io.num('chargeCurrentLimit') ?? DEFAULT_LIMIT_A);
     const dischargeLimitA = Math.max(0, io.num('dischargeCurrentLimit') ?? DEFAULT_LIMIT_A);
     const socPct = io.num('stateOfCharge') ?? 50;

@@ -1,7 +1,9 @@
 // A three-phase PV inverter of 10 kW: output follows the sun over the compressed day, scaled by the
 // active power limit (%), zero when disabled. Point names are those of profiles/generic-inverter.yaml.
+// Its revert timer (activePowerLimitRevertS, s) puts the limit back to 100 % when nobody writes it.
 import { hashSeed, noise, type Random } from '../random.js';
 import { clamp, lag, type DeviceModel, type PointIO, type StepTime } from './model.js';
+import { PointRevert, type PointRevertDeps } from './point-revert.js';
 
 const RATED_W = 10_000;
 const DC_EFFICIENCY = 0.97;
@@ -22,16 +24,33 @@ export function cloudFactor(dayFraction: number): number {
   return 0.95 + 0.05 * Math.sin(2 * Math.PI * dayFraction * 9);
 }
 
+/** Where the inverter's limit goes by itself when its revert timer runs out, %: no curtailment. */
+const SAFE_LIMIT_PCT = 100;
+
 export class InverterModel implements DeviceModel {
+  private readonly revert: PointRevert;
+
   constructor(
     private readonly deviceId: string,
     private readonly random: Random,
-  ) {}
+    deps: PointRevertDeps,
+  ) {
+    this.revert = new PointRevert('activePowerLimitRevertS', new Map([['activePowerLimit', SAFE_LIMIT_PCT]]), deps);
+  }
+
+  written(io: PointIO, names: ReadonlySet<string>): void {
+    this.revert.written(io, names);
+  }
+
+  close(): void {
+    this.revert.close();
+  }
 
   init(io: PointIO): void {
     // SunSpec-style exponent: activePower is served in 10 W steps, so a client must apply W_SF.
     io.set('W_SF', 1);
-    io.set('activePowerLimit', 100);
+    io.set('activePowerLimit', SAFE_LIMIT_PCT);
+    io.set('activePowerLimitRevertS', 0); // no timer until a controller programs one
     io.set('enabled', true);
     io.set('energyTotal', 2_000_000 + Math.round(this.random() * 1_000_000));
     io.set('temperature', AMBIENT_C);
@@ -39,6 +58,7 @@ export class InverterModel implements DeviceModel {
   }
 
   step(io: PointIO, t: StepTime): void {
+    this.revert.apply(io);
     const limitPct = clamp(io.num('activePowerLimit') ?? 100, 0, 100);
     const enabled = io.bool('enabled') ?? true;
     const sun = sunFactor(t.dayFraction);

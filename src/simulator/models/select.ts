@@ -5,6 +5,7 @@ import type { Random } from '../random.js';
 import { BmsModel } from './bms.js';
 import { InverterModel } from './inverter.js';
 import type { DeviceModel } from './model.js';
+import type { PointRevertDeps } from './point-revert.js';
 import { TurbineModel } from './turbine.js';
 
 const FIXED: DeviceModel = { init: () => {}, step: () => {} };
@@ -24,14 +25,15 @@ export function modelNameFor(device: DeviceConfig): ModelName {
   return 'fixed';
 }
 
-export function createModel(device: DeviceConfig, random: Random): DeviceModel {
+/** `deps`: the device's own timers (revert timers), which run in real time. */
+export function createModel(device: DeviceConfig, random: Random, deps: PointRevertDeps): DeviceModel {
   switch (modelNameFor(device)) {
     case 'inverter':
-      return new InverterModel(device.id, random);
+      return new InverterModel(device.id, random, deps);
     case 'turbine':
       return new TurbineModel(random);
     case 'bms':
-      return new BmsModel(random);
+      return new BmsModel(random, deps);
     case 'fixed':
       return FIXED;
   }

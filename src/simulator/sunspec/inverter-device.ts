@@ -6,6 +6,7 @@
 import type { PointValue } from '../../config/types.js';
 import { modelDefinition } from '../../drivers/sunspec/models.js';
 import { fixedSize } from '../../drivers/sunspec/types.js';
+import { SunSpecImageError } from '../errors.js';
 import { commonValues, type Identity } from './common.js';
 import type { ChainDevice, ModelSpec } from './register-map.js';
 
@@ -19,7 +20,7 @@ export const INVERTER_IDENTITY: Identity = { manufacturer: 'gridkeeper', model: 
 export function mpptLength(modules: number): number {
   const def = modelDefinition(160);
   const group = def?.groups[0];
-  if (def === undefined || group === undefined) throw new Error('model 160 has no definition with a module group');
+  if (def === undefined || group === undefined) throw new SunSpecImageError('model 160 has no definition with a module group');
   return def.length + modules * fixedSize(group);
 }
 

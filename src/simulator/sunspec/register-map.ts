@@ -13,6 +13,7 @@ import type { PointConfig, PointValue } from '../../config/types.js';
 import { codecPoint } from '../../drivers/sunspec/codec-point.js';
 import { layoutModel, type ModelLayout, type PointInstance } from '../../drivers/sunspec/layout.js';
 import { modelDefinition } from '../../drivers/sunspec/models.js';
+import { SunSpecImageError } from '../errors.js';
 import { notImplementedRegisters } from './not-implemented.js';
 
 /** "SunS" as two registers (0x5375 0x6E53). */
@@ -59,14 +60,6 @@ export interface SunSpecImage {
   devices: { prefix: string; models: ModelLocation[]; layouts: ModelLayout[] }[];
   /** Address of the end marker's ID register. */
   endAddress: number;
-}
-
-/** Thrown for a chain the simulator cannot serve: a programming error in a device description, not a device fault. */
-export class SunSpecImageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SunSpecImageError';
-  }
 }
 
 const MAX_ADDRESS = 0xffff;

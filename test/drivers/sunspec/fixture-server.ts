@@ -31,6 +31,8 @@ export class FixtureUnit {
   refuseRead: (address: number, count: number) => boolean = () => false;
   /** Maps an address to the register it reads, for a device that ignores high address bits. */
   alias: (address: number) => number = (address) => address;
+  /** Addresses whose writes are acknowledged but not stored: a device that quietly ignores a setting. */
+  readonly ignoredWrites = new Set<number>();
 
   set(address: number, values: readonly number[]): void {
     values.forEach((v, i) => this.registers.set(address + i, v & 0xffff));
@@ -54,7 +56,9 @@ export class FixtureUnit {
   /** Stores a write, or returns the exception code to answer with. */
   write(address: number, values: readonly number[]): number | null {
     for (let a = address; a < address + values.length; a++) if (!this.exists(this.alias(a))) return ILLEGAL_DATA_ADDRESS;
-    values.forEach((v, i) => this.registers.set(this.alias(address + i), v & 0xffff));
+    values.forEach((v, i) => {
+      if (!this.ignoredWrites.has(address + i)) this.registers.set(this.alias(address + i), v & 0xffff);
+    });
     return null;
   }
 }

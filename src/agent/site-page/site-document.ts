@@ -1,0 +1,178 @@
+// The document behind the site page and GET /api/site (CONTRACT.md section 9): this agent's readings
+// (live, as the next snapshot would carry them: no ZooKeeper needed) plus the site view (agents, lock,
+// pending commands, results, held setpoints: from ZooKeeper, cached), plus what the page needs to
+// draw them: units, poll intervals, the ages of the readings and the charts' recent past.
+//
+// Ages are computed here, by the agent's clock, and `generatedAt` says when: a phone whose clock is
+// minutes off still shows the right "3 s ago" (it adds only the time since it received the document).
+import type { Clock } from '../../clock.js';
+import type { DeviceConfig } from '../../config/types.js';
+import type { SessionState } from '../../coordination/session.js';
+import type { SiteView } from '../../coordination/site-view.js';
+import type { DeviceReading } from '../device-state.js';
+import type { Health } from '../http.js';
+import type { DeviceHistoryJson, ReadingsHistory } from '../point-history.js';
+import type { PointUnits } from '../point-units.js';
+import { SITE_VIEW_MAX_AGE_MS, type CachedSiteView, type SiteViewCache } from './site-view-cache.js';
+
+/** What the page document is made of; the agent hands these in. */
+export interface SiteSources {
+  site: string;
+  agentId: string;
+  devices: readonly DeviceConfig[];
+  health(): Health;
+  /** Our fencing token while we hold the lock, else null. */
+  token(): string | null;
+  sessionState(): SessionState;
+  readings(): Record<string, DeviceReading>;
+  units: PointUnits;
+  history: ReadingsHistory;
+  view: SiteViewCache;
+  clock: Clock;
+}
+
+/** An agent of the site view without its readings' devices (the page shows the devices once, below). */
+export interface AgentSummary {
+  agentId: string;
+  document: Record<string, unknown> | null;
+  readings: { seq: unknown; publishedAt: unknown; leader: unknown } | null;
+}
+
+/**
+ * The site view as the page needs it: agents without their readings, and `devices` only those this
+ * agent does not poll (another agent's); its own are in `readings`, as read now rather than as last
+ * published, and would only make every push twice their size.
+ */
+export type PageSiteView = Omit<SiteView, 'agents'> & { agents: AgentSummary[] };
+
+export interface SiteDocument {
+  site: string;
+  agentId: string;
+  /** When this document was made, by the agent's clock (ISO 8601). */
+  generatedAt: string;
+  agent: {
+    status: Health['status'];
+    zookeeper: SessionState;
+    leader: boolean;
+    token: string | null;
+    stalled: boolean;
+    duplicateOf: Health['duplicateOf'] | null;
+  };
+  /** This agent's readings snapshot (CONTRACT.md section 3) as it stands now, without seq and publishedAt. */
+  readings: { site: string; agentId: string; leader: boolean; devices: Record<string, DeviceReading> };
+  /** Per configured device: its bus, poll interval, the age of its values (ms, null before the first good poll) and units by point. */
+  devices: Record<string, { bus: string; pollIntervalMs: number; ageMs: number | null; units: Record<string, string> }>;
+  /** The site as ZooKeeper sees it, as last read (null before the first read), its age (ms) and why it is not newer. */
+  siteView: { view: PageSiteView | null; ageMs: number | null; error: string | null; refreshMs: number };
+  /**
+   * Samples of the numeric points: one per device per `sampleMs` at most, the last `windowMs`, in
+   * base64 (point-history.ts DeviceHistoryJson). Only in a full document (chunksWithHistory()).
+   */
+  history?: { sampleMs: number; windowMs: number; devices: Record<string, DeviceHistoryJson> };
+}
+
+export class SiteDocuments {
+  /** Units as plain objects, remade only when a device's units change (SunSpec rediscovery). */
+  private readonly unitObjects = new WeakMap<ReadonlyMap<string, string>, Record<string, string>>();
+
+  constructor(private readonly src: SiteSources) {}
+
+  /** The document as JSON text, without the charts' history (the pushes of a stream). */
+  text(): string {
+    return JSON.stringify(this.assemble(this.src.view.current()));
+  }
+
+  /**
+   * The document with the charts' history, as JSON text in pieces to be written one after the other
+   * (the first event of a stream).
+   */
+  chunksWithHistory(): readonly string[] {
+    return this.withHistory(this.src.view.current());
+  }
+
+  /** As chunksWithHistory(), after waiting up to `waitMs` for a site view refresh (GET /api/site). */
+  async chunksWithHistoryFresh(waitMs: number): Promise<readonly string[]> {
+    return this.withHistory(await this.src.view.fresh(waitMs));
+  }
+
+  private withHistory(cached: CachedSiteView): readonly string[] {
+    const json = JSON.stringify(this.assemble(cached));
+    const { history } = this.src;
+    // The history goes in as the pieces ReadingsHistory keeps (made once per sample, not per client).
+    return [`${json.slice(0, -1)},"history":{"sampleMs":${history.sampleMs},"windowMs":${history.windowMs},"devices":`, ...history.toJsonChunks(), '}}'];
+  }
+
+  /**
+   * What changes the page beyond values and ages: session, leadership, device status and errors,
+   * a new site view. A stream pushes at once when it changes.
+   */
+  signature(): string {
+    const health = this.src.health();
+    const parts = [health.zookeeper, String(health.leader), String(health.stalled), this.src.view.current().view?.readAt ?? ''];
+    for (const [id, r] of Object.entries(this.src.readings())) parts.push(id, r.status, r.error ?? '');
+    return parts.join('\u0000');
+  }
+
+  private assemble(cached: CachedSiteView): SiteDocument {
+    const { src } = this;
+    const nowMs = src.clock.nowMs();
+    const health = src.health();
+    const readings = src.readings();
+    const devices: SiteDocument['devices'] = {};
+    for (const d of src.devices) {
+      const readAt = readings[d.id]?.readAt ?? null;
+      const readAtMs = readAt === null ? NaN : Date.parse(readAt);
+      devices[d.id] = {
+        bus: d.bus,
+        pollIntervalMs: d.pollIntervalMs,
+        ageMs: Number.isFinite(readAtMs) ? Math.max(0, Math.round(nowMs - readAtMs)) : null,
+        units: this.unitsObject(src.units.of(d.id)),
+      };
+    }
+    const doc: SiteDocument = {
+      site: src.site,
+      agentId: src.agentId,
+      generatedAt: new Date(nowMs).toISOString(),
+      agent: {
+        status: health.status,
+        zookeeper: src.sessionState(),
+        leader: health.leader,
+        token: src.token(),
+        stalled: health.stalled,
+        duplicateOf: health.duplicateOf ?? null,
+      },
+      readings: { site: src.site, agentId: src.agentId, leader: health.leader, devices: readings },
+      devices,
+      siteView: {
+        view: cached.view === null ? null : pageView(cached.view, devices),
+        ageMs: cached.ageMs === null ? null : Math.round(cached.ageMs),
+        error: cached.error,
+        refreshMs: SITE_VIEW_MAX_AGE_MS,
+      },
+    };
+    return doc;
+  }
+
+  private unitsObject(units: ReadonlyMap<string, string>): Record<string, string> {
+    let obj = this.unitObjects.get(units);
+    if (obj === undefined) {
+      obj = Object.fromEntries(units);
+      this.unitObjects.set(units, obj);
+    }
+    return obj;
+  }
+}
+
+function pageView(view: SiteView, ours: Readonly<Record<string, unknown>>): PageSiteView {
+  const devices: SiteView['devices'] = {};
+  for (const [id, device] of Object.entries(view.devices)) if (!Object.hasOwn(ours, id)) devices[id] = device;
+  return {
+    ...view,
+    devices,
+    agents: view.agents.map((a) => ({
+      agentId: a.agentId,
+      document: a.document,
+      readings: a.readings === null ? null : { seq: a.readings.seq, publishedAt: a.readings.publishedAt, leader: a.readings.leader },
+    })),
+  };
+}
