@@ -23,6 +23,7 @@ import { ReloadableCommandHandler } from './reloadable-handler.js';
 import { SetpointKeeper } from './setpoint-keeper.js';
 import { largestTimeoutMs, type ReloadPlan, type RunningSession } from './reload-plan.js';
 import { SitePage } from './site-page/routes.js';
+import { trimForPage } from './site-page/site-document.js';
 import { SiteViewCache } from './site-page/site-view-cache.js';
 import { WritePause } from './write-pause.js';
 
@@ -119,7 +120,13 @@ export class Agent {
     // The operator's view of the tree, read on our own session (one client of the tree: SiteClient).
     const operator = new SiteClient(this.coordinator.session, this.coordinator.paths, { clock: this.clock });
     const httpLog = deps.logger.child({ component: 'http' });
-    this.siteView = new SiteViewCache({ read: () => operator.view(), sessionState: () => this.coordinator.state, clock: this.clock, logger: httpLog });
+    this.siteView = new SiteViewCache({
+      // Kept cut to what the page shows: the whole view would hold every agent's parsed readings.
+      read: () => operator.view().then((view) => trimForPage(view, this.current.devices)),
+      sessionState: () => this.coordinator.state,
+      clock: this.clock,
+      logger: httpLog,
+    });
     const devices = (): SiteConfig['devices'] => this.current.devices;
     const page = new SitePage(
       {
@@ -133,6 +140,7 @@ export class Agent {
         token: () => this.coordinator.token,
         sessionState: () => this.coordinator.state,
         readings: () => this.readings(),
+        statusLine: () => this.modbus.statusLine(),
         units,
         history: this.history,
         view: this.siteView,

@@ -74,10 +74,13 @@ export class HttpEndpoint {
         return;
       }
       if (path === '/metrics') {
-        this.deps.metrics.text().then(
-          (text) => {
+        this.deps.metrics.textPieces().then(
+          (pieces) => {
             res.writeHead(200, { 'content-type': this.deps.metrics.registry.contentType });
-            res.end(text);
+            // Each piece encoded on its own (tens of KB): written as text, the response would encode
+            // them all into one buffer of the whole body.
+            for (const piece of pieces) res.write(Buffer.from(piece, 'utf8'));
+            res.end();
           },
           (err: unknown) => {
             this.deps.logger.error({ err }, 'metrics collection failed');

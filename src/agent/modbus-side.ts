@@ -79,6 +79,16 @@ export class ModbusSide {
     return out;
   }
 
+  /**
+   * Every device's id, status and error in one string, which changes when any of them does: the
+   * site page looks four times a second whether to push (cheaper than building the readings).
+   */
+  statusLine(): string {
+    let line = '';
+    for (const p of this.pollerMap.values()) line += `${p.device.id}\u0000${p.reading.status}\u0000${p.reading.error ?? ''}\u0000`;
+    return line;
+  }
+
   /** Counters of the open buses (a leaderOnly bus has none while standby). */
   busStats(): BusStats[] {
     const stats = [...this.buses.values()].map((b) => b.stats());

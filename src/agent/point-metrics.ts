@@ -17,7 +17,7 @@
 import type { Clock } from '../clock.js';
 import type { DeviceReading } from './device-state.js';
 import type { AgentMetrics } from './metrics.js';
-import { escapeLabelValue, familyHead, sampleValue } from './metrics-text.js';
+import { escapeLabelValue, familyHead, flat, joinInGroups, sampleValue } from './metrics-text.js';
 import type { PointUnits } from './point-units.js';
 
 export interface PointMetricSources {
@@ -34,9 +34,9 @@ const AGE_HEAD = familyHead(AGE, 'Seconds since the values of a device were read
 /** The series names of one device, for the units they were made with. */
 interface DeviceSeries {
   units: ReadonlyMap<string, string>;
-  /** `gridkeeper_point_age_seconds{device="..."} ` */
+  /** `\ngridkeeper_point_age_seconds{device="..."} ` (each line starts with its line break) */
   age: string;
-  /** By point: `gridkeeper_point_value{device="...",point="...",unit="..."} ` */
+  /** By point: `\ngridkeeper_point_value{device="...",point="...",unit="..."} ` */
   values: Map<string, string>;
   /** `{device="...",point="` */
   valuePrefix: string;
@@ -49,32 +49,41 @@ export class PointMetrics {
     metrics: AgentMetrics,
     private readonly sources: PointMetricSources,
   ) {
-    metrics.addTextFamilies(() => this.text());
+    metrics.addTextFamilies(() => this.textPieces());
   }
 
   /** Both families as Prometheus text (no final newline). */
   text(): string {
-    const values = [VALUE_HEAD];
-    const ages = [AGE_HEAD];
+    return this.textPieces().join('');
+  }
+
+  /** text() in pieces of a few dozen devices each. */
+  textPieces(): string[] {
+    // A string per device, joined a few dozen at a time: one copy of each line, where a string of
+    // every line joined (or one built line by line) would copy most of them twice.
+    const values: string[] = [];
+    const ages: string[] = [];
     const nowMs = this.sources.clock.nowMs();
     const next = new Map<string, DeviceSeries>();
     for (const [device, reading] of Object.entries(this.sources.readings())) {
       const s = this.seriesOf(device);
       next.set(device, s);
+      let lines = '';
       for (const [point, v] of Object.entries(reading.values)) {
         if (typeof v !== 'number' || !Number.isFinite(v)) continue;
         let name = s.values.get(point);
         if (name === undefined) {
-          name = `${VALUE}${s.valuePrefix}${escapeLabelValue(point)}",unit="${escapeLabelValue(s.units.get(point) ?? '')}"} `;
+          name = flat(`\n${VALUE}${s.valuePrefix}${escapeLabelValue(point)}",unit="${escapeLabelValue(s.units.get(point) ?? '')}"} `);
           s.values.set(point, name);
         }
-        values.push(name + sampleValue(v));
+        lines += name + sampleValue(v);
       }
+      values.push(lines);
       const readAtMs = reading.readAt === null ? NaN : Date.parse(reading.readAt);
       if (Number.isFinite(readAtMs)) ages.push(s.age + sampleValue(Math.max(0, nowMs - readAtMs) / 1000));
     }
     this.series = next; // a device a reload removed takes its names with it
-    return `${values.join('\n')}\n\n${ages.join('\n')}`;
+    return [VALUE_HEAD, ...joinInGroups(values), `\n\n${AGE_HEAD}${ages.join('')}`];
   }
 
   private seriesOf(device: string): DeviceSeries {
@@ -82,6 +91,6 @@ export class PointMetrics {
     const known = this.series.get(device);
     if (known?.units === units) return known;
     const label = escapeLabelValue(device);
-    return { units, age: `${AGE}{device="${label}"} `, values: new Map(), valuePrefix: `{device="${label}",point="` };
+    return { units, age: flat(`\n${AGE}{device="${label}"} `), values: new Map(), valuePrefix: `{device="${label}",point="` };
   }
 }

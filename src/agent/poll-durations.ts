@@ -4,7 +4,7 @@
 // per scrape, on the event loop the polls share), and every observe hashed the labels again. Here a
 // device's counts sit in one array and its line names are made once; the text is prom-client's, byte
 // for byte (test/agent/metrics-text.test.ts), so nothing reading /metrics can tell.
-import { escapeLabelValue, familyHead, sampleValue } from './metrics-text.js';
+import { escapeLabelValue, familyHead, flat, joinInGroups, sampleValue } from './metrics-text.js';
 
 export interface PollDurationSeries {
   observe(seconds: number): void;
@@ -30,7 +30,7 @@ class DeviceDurations implements PollDurationSeries {
       `${name}_bucket{le="+Inf",${label}} `,
       `${name}_sum{${label}} `,
       `${name}_count{${label}} `,
-    ];
+    ].map(flat);
   }
 
   observe(seconds: number): void {
@@ -41,16 +41,17 @@ class DeviceDurations implements PollDurationSeries {
     this.count += 1;
   }
 
-  /** Its lines; none before its first observation (as prom-client). */
-  lines(out: string[]): void {
-    if (this.count === 0) return;
+  /** Its lines, each after a line break; none before its first observation (as prom-client). */
+  lines(): string {
+    if (this.count === 0) return '';
+    let out = '';
     let cumulative = 0;
     this.perBucket.forEach((n, i) => {
       cumulative += n;
-      out.push(this.names[i] + sampleValue(cumulative));
+      out += `\n${this.names[i]}${sampleValue(cumulative)}`;
     });
     const n = this.bounds.length;
-    out.push(this.names[n] + sampleValue(this.count), this.names[n + 1] + sampleValue(this.sum), this.names[n + 2] + sampleValue(this.count));
+    return `${out}\n${this.names[n]}${sampleValue(this.count)}\n${this.names[n + 1]}${sampleValue(this.sum)}\n${this.names[n + 2]}${sampleValue(this.count)}`;
   }
 }
 
@@ -83,8 +84,13 @@ export class PollDurations {
 
   /** The family as Prometheus text (no final newline). */
   text(): string {
-    const out = [this.head];
-    for (const series of this.devices.values()) series.lines(out);
-    return out.join('\n');
+    return this.textPieces().join('');
+  }
+
+  /** text() in pieces of a few dozen devices each. */
+  textPieces(): string[] {
+    const lines: string[] = [];
+    for (const series of this.devices.values()) lines.push(series.lines());
+    return [this.head, ...joinInGroups(lines)];
   }
 }

@@ -4,7 +4,8 @@
 //    in-memory unit that answers from a frozen SimulatedDevice's registers;
 //  - Prometheus bookkeeping per poll (the updates DevicePoller makes, on series bound once);
 //  - one publish of the readings snapshot (serialised once, as ReadingsPublisher does);
-//  - the fixed cost of the agent's high-frequency timers, in an otherwise idle Node.js process.
+//  - the fixed cost of the agent's high-frequency timers, in an otherwise idle Node.js process;
+//  - the site page's event pushes and the /metrics render (page-cost.ts).
 import { pino } from 'pino';
 import { AgentMetrics } from '../../src/agent/metrics.js';
 import { ReadingsPublisher } from '../../src/agent/readings.js';
@@ -13,6 +14,7 @@ import { spawnChild } from '../devtools/processes.js';
 import type { UnitHandle } from '../../src/drivers/modbus/bus.js';
 import { DeviceDriver } from '../../src/drivers/device/device-driver.js';
 import { SimulatedSite, frozenOptions } from '../../src/simulator/index.js';
+import { pageCost, type PageCost } from './page-cost.js';
 
 export interface Attribution {
   driverUsPerPoll: number;
@@ -22,11 +24,13 @@ export interface Attribution {
   publishDevices: number;
   /** Share of one core an idle process spends on a 20 ms setInterval and event-loop delay monitors at 10 and 20 ms. */
   timersCoreShare: number;
+  /** The site page and /metrics at each size measured (the first n devices of `config`). */
+  page: PageCost[];
 }
 
 const ROUNDS = 20;
 
-export async function attributeCpu(config: SiteConfig): Promise<Attribution> {
+export async function attributeCpu(config: SiteConfig, sizes: readonly number[]): Promise<Attribution> {
   const sim = new SimulatedSite(config, { ...frozenOptions(), logger: pino({ level: 'silent' }) }); // not started: registers only
   const logger = pino({ level: 'silent' });
   const drivers = config.devices.map((d) => {
@@ -77,7 +81,11 @@ export async function attributeCpu(config: SiteConfig): Promise<Attribution> {
     Buffer.from(publisher.next(true, devices) ?? '');
   }
   const publishMs = (performance.now() - t0) / ROUNDS;
-  return { driverUsPerPoll, metricsUsPerPoll, publishMs, publishDevices: config.devices.length, timersCoreShare: await timersCost() };
+  // The values as polled (the publish rounds above added a point to the first device).
+  const values = new Map(config.devices.map((d) => [d.id, (readings[d.id] as { values: Record<string, PointValue> }).values]));
+  const page: PageCost[] = [];
+  for (const n of sizes) page.push(await pageCost({ ...config, devices: config.devices.slice(0, n) }, values));
+  return { driverUsPerPoll, metricsUsPerPoll, publishMs, publishDevices: config.devices.length, timersCoreShare: await timersCost(), page };
 }
 
 const TIMERS_SCRIPT = `

@@ -25,6 +25,8 @@ export interface SiteSources {
   token(): string | null;
   sessionState(): SessionState;
   readings(): Record<string, DeviceReading>;
+  /** Every device's status and error as one string that changes when any of them does (ModbusSide.statusLine). */
+  statusLine(): string;
   units: PointUnits;
   history: ReadingsHistory;
   view: SiteViewCache;
@@ -77,9 +79,20 @@ export class SiteDocuments {
 
   constructor(private readonly src: SiteSources) {}
 
-  /** The document as JSON text, without the charts' history (the pushes of a stream). */
+  /** The document as JSON text, without the charts' history. */
   text(): string {
-    return JSON.stringify(this.assemble(this.src.view.current()));
+    return this.textPieces().join('');
+  }
+
+  /**
+   * text() in pieces to be written one after the other (the pushes of a stream): a piece holds at
+   * most DEVICES_PER_PIECE devices, so that at 500 devices a push is a dozen pieces of tens of KB
+   * instead of one string and one buffer of 400 KB. Objects that large are given fresh pages by V8
+   * and by malloc every time, and each of the hundred page faults a push then took is a trip through
+   * the hypervisor on a virtual gateway.
+   */
+  textPieces(): string[] {
+    return jsonPieces(this.assemble(this.src.view.current()));
   }
 
   /**
@@ -96,10 +109,16 @@ export class SiteDocuments {
   }
 
   private withHistory(cached: CachedSiteView): readonly string[] {
-    const json = JSON.stringify(this.assemble(cached));
+    const pieces = jsonPieces(this.assemble(cached));
+    const last = pieces.pop() ?? '{}';
     const { history } = this.src;
     // The history goes in as the pieces ReadingsHistory keeps (made once per sample, not per client).
-    return [`${json.slice(0, -1)},"history":{"sampleMs":${history.sampleMs},"windowMs":${history.windowMs},"devices":`, ...history.toJsonChunks(), '}}'];
+    return [
+      ...pieces,
+      `${last.slice(0, -1)},"history":{"sampleMs":${history.sampleMs},"windowMs":${history.windowMs},"devices":`,
+      ...history.toJsonChunks(),
+      '}}',
+    ];
   }
 
   /**
@@ -108,9 +127,7 @@ export class SiteDocuments {
    */
   signature(): string {
     const health = this.src.health();
-    const parts = [health.zookeeper, String(health.leader), String(health.stalled), this.src.view.current().view?.readAt ?? ''];
-    for (const [id, r] of Object.entries(this.src.readings())) parts.push(id, r.status, r.error ?? '');
-    return parts.join('\u0000');
+    return `${health.zookeeper}\u0000${health.leader}\u0000${health.stalled}\u0000${this.src.view.current().view?.readAt ?? ''}\u0000${this.src.statusLine()}`;
   }
 
   private assemble(cached: CachedSiteView): SiteDocument {
@@ -163,16 +180,51 @@ export class SiteDocuments {
   }
 }
 
+/** Devices per piece of a document's text (see textPieces()): about 40 KB at the generic profiles. */
+const DEVICES_PER_PIECE = 50;
+
+/** JSON.stringify(doc), in pieces: the same text once joined. */
+function jsonPieces(doc: SiteDocument): string[] {
+  const { readings, devices, siteView, ...head } = doc;
+  const { devices: byDevice, ...readingsHead } = readings;
+  const out = [`${JSON.stringify(head).slice(0, -1)},"readings":${JSON.stringify(readingsHead).slice(0, -1)},"devices":{`];
+  pushMembers(out, byDevice);
+  out.push('}},"devices":{');
+  pushMembers(out, devices);
+  out.push(`},"siteView":${JSON.stringify(siteView)}}`);
+  return out;
+}
+
+/** The members of `record` as JSON without its braces, DEVICES_PER_PIECE to a piece; pieces after the first start with a comma. */
+function pushMembers(out: string[], record: Readonly<Record<string, unknown>>): void {
+  const entries = Object.entries(record);
+  for (let i = 0; i < entries.length; i += DEVICES_PER_PIECE) {
+    const json = JSON.stringify(Object.fromEntries(entries.slice(i, i + DEVICES_PER_PIECE)));
+    out.push(`${i === 0 ? '' : ','}${json.slice(1, -1)}`);
+  }
+}
+
 function pageView(view: SiteView, ours: Readonly<Record<string, unknown>>): PageSiteView {
   const devices: SiteView['devices'] = {};
   for (const [id, device] of Object.entries(view.devices)) if (!Object.hasOwn(ours, id)) devices[id] = device;
+  return { ...view, devices, agents: view.agents.map(agentSummary) };
+}
+
+function agentSummary(a: SiteView['agents'][number]): AgentSummary {
   return {
-    ...view,
-    devices,
-    agents: view.agents.map((a) => ({
-      agentId: a.agentId,
-      document: a.document,
-      readings: a.readings === null ? null : { seq: a.readings.seq, publishedAt: a.readings.publishedAt, leader: a.readings.leader },
-    })),
+    agentId: a.agentId,
+    document: a.document,
+    readings: a.readings === null ? null : { seq: a.readings.seq, publishedAt: a.readings.publishedAt, leader: a.readings.leader },
   };
+}
+
+/**
+ * A site view cut to what the page shows (PageSiteView), for the cache to keep between refreshes:
+ * the whole view holds every agent's readings snapshot, parsed, and the freshest reading of every
+ * device (megabytes of objects at 500 devices, read anew every 2 s) that no page ever shows.
+ */
+export function trimForPage(view: SiteView, ownDevices: readonly { id: string }[]): SiteView {
+  const own: Record<string, true> = {};
+  for (const d of ownDevices) own[d.id] = true;
+  return pageView(view, own);
 }

@@ -36,51 +36,51 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 const MAX_SF_EXPONENT = 20;
 
 /**
- * The engineering value of a point from its registers (`regs[0]` is the register at `p.address`;
- * for coil/discrete, 0 or 1). `sfExponent` is the value of the point named by `p.scaleFactor`.
- * Throws CodecError: BAD_RESPONSE (too few registers, a value that is not a 16-bit register or
- * bit, an absurd scale factor) or POINT_INVALID (a point definition the codec cannot handle).
+ * The engineering value of a point from its registers (`regs[at]` is the register at `p.address`,
+ * `at` 0 unless the registers are a whole read's answer; for coil/discrete, 0 or 1). `sfExponent` is
+ * the value of the point named by `p.scaleFactor`. Throws CodecError: BAD_RESPONSE (too few
+ * registers, a value that is not a 16-bit register or bit, an absurd scale factor) or POINT_INVALID
+ * (a point definition the codec cannot handle).
  */
-export function decodePoint(p: PointConfig, regs: ArrayLike<number>, sfExponent = 0): PointValue {
+export function decodePoint(p: PointConfig, regs: ArrayLike<number>, sfExponent = 0, at = 0): PointValue {
   checkPoint(p);
   const width = pointWidth(p);
-  if (regs.length < width) {
-    throw new CodecError('BAD_RESPONSE', p.name, `Point ${p.name}: needs ${width} register(s), got ${regs.length}`);
+  if (regs.length - at < width) {
+    throw new CodecError('BAD_RESPONSE', p.name, `Point ${p.name}: needs ${width} register(s), got ${Math.max(0, regs.length - at)}`);
   }
   if (p.table === 'coil' || p.table === 'discrete') {
-    const bitValue = regs[0];
+    const bitValue = regs[at];
     if (bitValue !== 0 && bitValue !== 1) {
       throw new CodecError('BAD_RESPONSE', p.name, `Point ${p.name}: ${p.table} value must be 0 or 1, got ${String(bitValue)}`);
     }
     return bitValue === 1;
   }
-  const words = checkedRegisters(p, regs, width);
-  if (p.type === 'string') return decodeString(p, words);
+  // Checked where they are: a poll decodes every point straight from the answer of its read.
+  checkRegisters(p, regs, at, width);
+  if (p.type === 'string') return decodeString(p, Array.from({ length: width }, (_, i) => regs[at + i] ?? 0));
   if (p.type === 'bool') {
-    const register = orderBytes(p, words)[0] ?? 0;
+    const word = regs[at] ?? 0;
+    const register = p.byteOrder === 'little' ? swapBytes(word) : word;
     return p.bit === undefined ? register !== 0 : ((register >> p.bit) & 1) === 1;
   }
-  const view = toView(p, words);
+  const view = toView(p, regs, at, width);
   checkScaleFactor(p, sfExponent);
   if (p.type !== 'float32' && p.type !== 'float64' && p.offset === 0) {
     const raw = p.type === 'int64' || p.type === 'uint64' ? Number(readInteger(view, p.type)) : readSmallInteger(view, p.type);
     const fast = scaledByPowerOfTen(raw, p.scale, sfExponent);
     if (fast !== undefined) return fast;
   }
-  const step = scaleStep(p, sfExponent);
-  const offset = decimalOf(p.offset);
   if (p.type === 'float32' || p.type === 'float64') {
     const raw = p.type === 'float32' ? view.getFloat32(0) : view.getFloat64(0);
     // NaN is what many devices send for "not available"; it stays NaN (published as null).
-    if (!Number.isFinite(raw)) return raw * toNumber(step) + p.offset;
+    if (!Number.isFinite(raw)) return raw * toNumber(scaleStep(p, sfExponent)) + p.offset;
     const text = p.type === 'float32' ? shortestFloat32(raw) : String(raw);
     // Unscaled (most float points): the value is that decimal itself, read once; the arithmetic
     // below would give the same double (one correctly rounded conversion of the same decimal).
     if (p.scale === 1 && sfExponent === 0 && p.offset === 0) return Number(text);
-    const rawDecimal = decimalOf(text);
-    return toNumber(add(mul(rawDecimal, step), offset));
+    return toNumber(add(mul(decimalOf(text), scaleStep(p, sfExponent)), constantDecimal(p.offset)));
   }
-  return toNumber(add(mul(decimalOfBigInt(readInteger(view, p.type)), step), offset));
+  return toNumber(add(mul(decimalOfBigInt(readInteger(view, p.type)), scaleStep(p, sfExponent)), constantDecimal(p.offset)));
 }
 
 /**
@@ -144,15 +144,18 @@ function checkedStringLength(p: PointConfig): number {
 }
 
 function checkedRegisters(p: PointConfig, regs: ArrayLike<number>, width: number): number[] {
-  const words: number[] = [];
+  checkRegisters(p, regs, 0, width);
+  return Array.from({ length: width }, (_, i) => regs[i] ?? 0);
+}
+
+/** Throws BAD_RESPONSE unless regs[at] .. regs[at + width - 1] are 16-bit values. */
+function checkRegisters(p: PointConfig, regs: ArrayLike<number>, at: number, width: number): void {
   for (let i = 0; i < width; i++) {
-    const word = regs[i];
+    const word = regs[at + i];
     if (word === undefined || !Number.isInteger(word) || word < 0 || word > 0xffff) {
       throw new CodecError('BAD_RESPONSE', p.name, `Point ${p.name}: register ${i} is not a 16-bit value: ${String(word)}`);
     }
-    words.push(word);
   }
-  return words;
 }
 
 function checkScaleFactor(p: PointConfig, sfExponent: number): void {
@@ -168,7 +171,19 @@ function checkScaleFactor(p: PointConfig, sfExponent: number): void {
 
 function scaleStep(p: PointConfig, sfExponent: number): Decimal {
   checkScaleFactor(p, sfExponent);
-  return shift(decimalOf(p.scale), sfExponent);
+  return shift(constantDecimal(p.scale), sfExponent);
+}
+
+/** decimalOf() of the scales and offsets of the config, each worked out once (a handful of distinct values). */
+const constantDecimals = new Map<number, Decimal>();
+
+function constantDecimal(x: number): Decimal {
+  let d = constantDecimals.get(x);
+  if (d === undefined) {
+    d = decimalOf(x);
+    constantDecimals.set(x, d);
+  }
+  return d;
 }
 
 /** Smallest positive normal float32, 2^-126. */
@@ -246,13 +261,12 @@ function orderBytes(p: PointConfig, words: number[]): number[] {
  */
 const SCRATCH = new DataView(new ArrayBuffer(8));
 
-/** Bytes of the raw value, most significant first, from the registers as on the wire (scratch view). */
-function toView(p: PointConfig, words: number[]): DataView {
-  const n = words.length;
+/** Bytes of the raw value, most significant first, from the `n` registers at `regs[at]` as on the wire (scratch view). */
+function toView(p: PointConfig, regs: ArrayLike<number>, at: number, n: number): DataView {
   const lowWordFirst = p.wordOrder === 'little';
   const swap = p.byteOrder === 'little';
   for (let i = 0; i < n; i++) {
-    const word = words[lowWordFirst ? n - 1 - i : i] ?? 0;
+    const word = regs[at + (lowWordFirst ? n - 1 - i : i)] ?? 0;
     SCRATCH.setUint16(i * 2, swap ? swapBytes(word) : word);
   }
   return SCRATCH;

@@ -71,6 +71,12 @@ export class DeviceDriver {
   /** The device answered FC6 with exception 1: single registers go with FC16. */
   private singleWriteRefused = false;
   private pollInFlight: Promise<Record<string, PointValue>> | null = null;
+  /**
+   * Where each planned point is in the answers of the poll running now: its read's answer (null until
+   * read) and its offset there. One entry per point, made once and reused (polls never overlap), so a
+   * poll decodes every point straight from the answers without copying a register.
+   */
+  private readonly found = new Map<string, { answer: readonly number[] | null; at: number }>();
 
   constructor(
     device: DeviceConfig,
@@ -85,6 +91,7 @@ export class DeviceDriver {
     this.scaleFactorNames = new Set(device.points.flatMap((p) => (p.scaleFactor === undefined ? [] : [p.scaleFactor])));
     const toRead = device.points.filter((p) => p.access !== 'write' || this.scaleFactorNames.has(p.name));
     this.plan = new ReadPlan(toRead, deps.plan);
+    for (const p of toRead) this.found.set(p.name, { answer: null, at: 0 });
   }
 
   /** The requests of one poll as the plan stands now (after any splits learned). */
@@ -126,14 +133,15 @@ export class DeviceDriver {
     this.health.admit();
     const startedMs = this.health.now();
     try {
-      const registers = await this.readAll();
-      const values = this.decodeAll(registers);
+      await this.readAll();
+      const values = this.decodeAll();
       this.health.succeeded();
       return values;
     } catch (err) {
       this.health.failed(err);
       throw err;
     } finally {
+      for (const slot of this.found.values()) slot.answer = null; // the answers die young
       this.lastPollDurationMs = this.health.now() - startedMs;
     }
   }
@@ -193,9 +201,8 @@ export class DeviceDriver {
 
   // ---- poll --------------------------------------------------------------------------------------
 
-  /** Registers of every planned point, by name; splits blocks refused with exception 2 (or 1). */
-  private async readAll(): Promise<Map<string, number[]>> {
-    const registers = new Map<string, number[]>();
+  /** Reads every planned point (into `found`); splits blocks refused with exception 2 (or 1). */
+  private async readAll(): Promise<void> {
     const pending = this.plan.blocks();
     for (let block = pending.shift(); block !== undefined; block = pending.shift()) {
       let answer: number[];
@@ -213,24 +220,28 @@ export class DeviceDriver {
         pending.unshift(...parts);
         continue;
       }
-      for (const p of this.plan.pointsIn(block)) registers.set(p.name, this.plan.slice(block, answer, p));
+      for (const p of this.plan.pointsIn(block)) {
+        const slot = this.found.get(p.name);
+        if (slot === undefined) continue; // every planned point has one
+        slot.at = this.plan.offsetOf(block, answer, p);
+        slot.answer = answer;
+      }
     }
-    return registers;
   }
 
-  private decodeAll(registers: Map<string, number[]>): Record<string, PointValue> {
+  private decodeAll(): Record<string, PointValue> {
     const scaleFactors = new Map<string, number>();
     for (const name of this.scaleFactorNames) {
       const p = this.points.get(name);
-      const regs = registers.get(name);
-      if (p === undefined || regs === undefined) continue;
-      const sf = decodePoint(p, regs);
+      const slot = this.found.get(name);
+      if (p === undefined || slot?.answer == null) continue;
+      const sf = decodePoint(p, slot.answer, 0, slot.at);
       if (typeof sf === 'number') scaleFactors.set(name, sf);
     }
     const values: Record<string, PointValue> = {};
     for (const p of this.readable) {
-      const regs = registers.get(p.name);
-      if (regs === undefined) continue; // set aside as unreadable by the plan
+      const slot = this.found.get(p.name);
+      if (slot?.answer == null) continue; // set aside as unreadable by the plan
       let sfExponent: number | undefined;
       if (p.scaleFactor !== undefined) {
         sfExponent = scaleFactors.get(p.scaleFactor);
@@ -239,7 +250,7 @@ export class DeviceDriver {
           continue;
         }
       }
-      values[p.name] = decodePoint(p, regs, sfExponent);
+      values[p.name] = decodePoint(p, slot.answer, sfExponent, slot.at);
     }
     for (const [name, sf] of scaleFactors) this.scaleFactors.set(name, sf);
     return values;

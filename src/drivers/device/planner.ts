@@ -83,6 +83,11 @@ export class ReadPlan {
     return slice(block, answer, point);
   }
 
+  /** Where the registers (or bit) of `point` start in the answer to `block`: checked as slice() does, nothing copied. */
+  offsetOf(block: ReadBlock, answer: ArrayLike<number>, point: PointConfig): number {
+    return offsetIn(block, answer, point);
+  }
+
   /**
    * The device answered `block` with exception 2: replace it in the plan by smaller requests and
    * return them (to be read now, and from now on instead of `block`). The split is at the largest
@@ -129,6 +134,17 @@ export class ReadPlan {
  * when the answer is shorter than the block says, RangeError when the point is not in the block.
  */
 export function slice(block: ReadBlock, answer: ArrayLike<number>, point: PointConfig): number[] {
+  const from = offsetIn(block, answer, point);
+  const out: number[] = [];
+  for (let i = 0; i < pointWidth(point); i++) out.push(answer[from + i] ?? 0);
+  return out;
+}
+
+/**
+ * Where `point` starts in the answer to `block`. Throws RangeError when the point is not in the
+ * block, CodecError BAD_RESPONSE when the answer is too short for it.
+ */
+function offsetIn(block: ReadBlock, answer: ArrayLike<number>, point: PointConfig): number {
   const from = point.address - block.address;
   const width = pointWidth(point);
   if (point.table !== block.table || from < 0 || from + width > block.count) {
@@ -141,7 +157,7 @@ export function slice(block: ReadBlock, answer: ArrayLike<number>, point: PointC
       `Point ${point.name}: answer to ${describeBlock(block)} has ${answer.length} values, needs ${from + width}`,
     );
   }
-  return Array.from({ length: width }, (_, i) => answer[from + i] ?? 0);
+  return from;
 }
 
 export function describeBlock(block: ReadBlock): string {

@@ -19,7 +19,7 @@ export function crc16(bytes: Uint8Array): number {
 
 /** `bytes` followed by their CRC (low byte first): an RTU frame ready to send. */
 export function withCrc(bytes: Uint8Array): Buffer {
-  const frame = Buffer.alloc(bytes.length + 2);
+  const frame = Buffer.allocUnsafe(bytes.length + 2); // pooled; every byte is written below
   frame.set(bytes, 0);
   frame.writeUInt16LE(crc16(bytes), bytes.length);
   return frame;

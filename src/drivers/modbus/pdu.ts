@@ -123,7 +123,9 @@ function checkEcho(view: Buffer, address: number, second: number, what: string):
 }
 
 function pdu(fc: number, words: number[]): Buffer {
-  const out = Buffer.alloc(1 + 2 * words.length);
+  // From Node's shared pool (every byte is written below): an ArrayBuffer of its own for every
+  // request of every poll is what Buffer.alloc would cost.
+  const out = Buffer.allocUnsafe(1 + 2 * words.length);
   out.writeUInt8(fc, 0);
   words.forEach((w, i) => out.writeUInt16BE(w, 1 + 2 * i));
   return out;

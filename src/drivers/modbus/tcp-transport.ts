@@ -123,7 +123,8 @@ export class TcpTransport implements Transport {
     }
     const transactionId = this.nextTransactionId;
     this.nextTransactionId = (this.nextTransactionId % 0xffff) + 1;
-    const adu = Buffer.alloc(MBAP_LENGTH + x.pdu.length);
+    // Pooled, not zero-filled: the header and the PDU below fill every byte.
+    const adu = Buffer.allocUnsafe(MBAP_LENGTH + x.pdu.length);
     adu.writeUInt16BE(transactionId, 0);
     adu.writeUInt16BE(0, 2);
     adu.writeUInt16BE(1 + x.pdu.length, 4);
