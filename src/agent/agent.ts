@@ -25,6 +25,7 @@ import { largestTimeoutMs, type ReloadPlan, type RunningSession } from './reload
 import { SitePage } from './site-page/routes.js';
 import { trimForPage } from './site-page/site-document.js';
 import { SiteViewCache } from './site-page/site-view-cache.js';
+import { PublishPacer } from './publish-pacer.js';
 import { WritePause } from './write-pause.js';
 
 export interface AgentDeps {
@@ -64,6 +65,8 @@ export class Agent {
   /** The site as ZooKeeper sees it, read only while a page looks (site page). */
   private readonly siteView: SiteViewCache;
   private publishTimer: NodeJS.Timeout | null = null;
+  /** When to ask the publisher: right behind the polls (publish-pacer.ts). */
+  private readonly pacer: PublishPacer;
   private closing: Promise<void> | null = null;
   private leader = false;
 
@@ -76,6 +79,7 @@ export class Agent {
       metrics: this.metrics,
       clock: this.clock,
       watch: (id, poll) => this.keeper.poll(id, poll),
+      polled: (id) => this.pacer.polled(() => this.deviceChanged(id)),
     });
     this.holdWriter = new HoldWriter(config.devices, this.modbus.drivers, {
       logger: deps.logger,
@@ -113,6 +117,12 @@ export class Agent {
       },
       this.clock,
     );
+    this.pacer = new PublishPacer({
+      clock: this.clock,
+      intervalMs: () => this.current.publish.intervalMs,
+      pollsBusy: (withinMs) => this.modbus.pollsBusy(withinMs),
+      publish: () => this.publish(),
+    });
     const units = new PointUnits(config.devices, this.modbus.drivers);
     this.units = units;
     this.pointMetrics = new PointMetrics(this.metrics, { readings: () => this.readings(), units, clock: this.clock });
@@ -170,7 +180,7 @@ export class Agent {
     await this.http?.start();
     this.coordinator.start();
     this.keeper.start();
-    this.publishTimer = setInterval(() => this.publish(), this.config.publish.intervalMs);
+    this.publishTimer = setInterval(() => this.pacer.tick(), this.config.publish.intervalMs);
     this.publishTimer.unref();
     this.log.info(
       { site: this.config.site, agentId: this.config.agent.id, devices: this.config.devices.length, buses: this.config.buses.length },
@@ -190,6 +200,7 @@ export class Agent {
   private async doClose(): Promise<void> {
     this.log.info('agent stopping');
     if (this.publishTimer) clearInterval(this.publishTimer);
+    this.pacer.close();
     this.modbus.stopPolling();
     this.history.close();
     this.siteView.close();
@@ -270,7 +281,7 @@ export class Agent {
       });
       if (next.publish.intervalMs !== this.current.publish.intervalMs && this.publishTimer !== null) {
         clearInterval(this.publishTimer);
-        this.publishTimer = setInterval(() => this.publish(), next.publish.intervalMs);
+        this.publishTimer = setInterval(() => this.pacer.tick(), next.publish.intervalMs);
         this.publishTimer.unref();
       }
       this.current = next;
@@ -279,11 +290,21 @@ export class Agent {
     }
   }
 
-  private publish(): void {
+  /** Writes a readings snapshot if the publisher finds one worth writing; true when it did. */
+  private publish(): boolean {
     const snapshot = this.publisher.next(this.leader, this.readings());
-    if (snapshot === null) return;
+    if (snapshot === null) return false;
     this.coordinator.publishReadings(snapshot);
     this.metrics.publishes.inc();
+    return true;
+  }
+
+  /** The reading of one device (with its fallback timer) differs from the last snapshot written. */
+  private deviceChanged(id: string): boolean {
+    const reading = this.modbus.readingOf(id);
+    if (reading === undefined) return false;
+    const fallback = this.keeper.fallbackOf(id);
+    return this.publisher.deviceChanged(id, fallback === undefined ? reading : { ...reading, fallback });
   }
 
   private onSessionState(state: SessionState): void {
@@ -299,7 +320,7 @@ export class Agent {
     if (leader) this.log.info({ token: detail }, 'holding the site lock: acting on commands');
     else this.log.warn({ reason: detail }, 'not holding the site lock: standby');
     this.modbus.setLeader(leader);
-    this.publish();
+    if (this.publish()) this.pacer.wrote();
   }
 
   /** Counters of the open buses (a leaderOnly bus has none while standby). */

@@ -22,6 +22,8 @@ export interface ModbusSideDeps {
   clock: Clock;
   /** Every poll of a device goes through this (held setpoints' drift checks, setpoint-keeper.ts); default: straight to its driver. */
   watch?: (deviceId: string, poll: () => Promise<Record<string, ReadValue>>) => Promise<Record<string, ReadValue>>;
+  /** Called when a poll of the device has ended and its reading is in place (publish-pacer.ts). */
+  polled?: (deviceId: string) => void;
 }
 
 export class ModbusSide {
@@ -79,6 +81,11 @@ export class ModbusSide {
     return out;
   }
 
+  /** The reading of one device, or undefined for a device this side does not poll. */
+  readingOf(id: string): DeviceReading | undefined {
+    return this.pollerMap.get(id)?.reading;
+  }
+
   /**
    * Every device's id, status and error in one string, which changes when any of them does: the
    * site page looks four times a second whether to push (cheaper than building the readings).
@@ -87,6 +94,13 @@ export class ModbusSide {
     let line = '';
     for (const p of this.pollerMap.values()) line += `${p.device.id}\u0000${p.reading.status}\u0000${p.reading.error ?? ''}\u0000`;
     return line;
+  }
+
+  /** A poll is running, or one is due within `withinMs`: the current round of polls has not ended. */
+  pollsBusy(withinMs: number): boolean {
+    const nowMs = this.deps.clock.monotonicMs();
+    for (const p of this.pollerMap.values()) if (p.busyWithin(nowMs, withinMs)) return true;
+    return false;
   }
 
   /** Counters of the open buses (a leaderOnly bus has none while standby). */
@@ -183,6 +197,7 @@ export class ModbusSide {
         return leaderOnly === undefined || (this.leader && leaderOnly.open);
       },
       clock: this.deps.clock,
+      polled: () => this.deps.polled?.(device.id),
     });
     this.pollerMap.set(device.id, poller);
     return poller;

@@ -35,6 +35,8 @@ export class DevicePoller {
   };
   /** Monotonic time of the last tick the scheduler fired (polled, skipped or standby). */
   lastTickMs: number;
+  /** A poll is on its way (cleared before `polled` is called, unlike the timer's own flag). */
+  private polling = false;
 
   constructor(
     readonly device: DeviceConfig,
@@ -46,6 +48,8 @@ export class DevicePoller {
       /** false puts the device in standby (leaderOnly bus while not leader). */
       active: () => boolean;
       clock?: Clock;
+      /** Called when a poll has ended and its reading is in place (ok or error). */
+      polled?: () => void;
     },
   ) {
     this.state = pendingReading(device.kind);
@@ -103,6 +107,7 @@ export class DevicePoller {
       return;
     }
     const startMs = this.clock.monotonicMs();
+    this.polling = true;
     try {
       const values = await this.source.poll();
       if (!this.deps.active()) return this.refresh(); // leadership went while we read
@@ -117,8 +122,15 @@ export class DevicePoller {
       this.series.failed.inc();
       this.setUp(false);
     } finally {
+      this.polling = false;
       this.series.duration.observe((this.clock.monotonicMs() - startMs) / 1000);
     }
+    this.deps.polled?.();
+  }
+
+  /** A poll is running, or the next one is due within `withinMs` (ms) of `nowMs` (monotonic). */
+  busyWithin(nowMs: number, withinMs: number): boolean {
+    return this.polling || this.timer.nextDueMs - nowMs <= withinMs;
   }
 
   private setUp(up: boolean): void {

@@ -72,6 +72,15 @@ export class ReadingsPublisher {
   }
 
   /**
+   * The reading of one device differs from what the last written snapshot holds of it (as next()
+   * would judge it: its frame, or a value past its deadband); a device not in it differs.
+   */
+  deviceChanged(id: string, reading: DeviceReading): boolean {
+    const last = this.published.get(id);
+    return last === undefined || last.frame !== frameOf(reading) || this.valuesMoved(id, last.values, reading.values);
+  }
+
+  /**
    * The alive write is due. Half an interval of slack: the caller's timer fires about every
    * `intervalMs`, and a tick a millisecond early must not push the write a whole interval late.
    */

@@ -49,6 +49,11 @@ export class FixedRateTimer {
     return this.running;
   }
 
+  /** When the next tick is due (monotonic ms); Infinity while stopped. */
+  get nextDueMs(): number {
+    return this.stopped ? Number.POSITIVE_INFINITY : this.startMs + this.k * this.intervalMs;
+  }
+
   private arm(): void {
     if (this.stopped) return;
     const dueMs = this.startMs + this.k * this.intervalMs;

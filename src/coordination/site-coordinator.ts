@@ -156,7 +156,7 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
       { session, logger, clock, serverClock: this.serverClock },
     );
     this.readingsNode = new EphemeralNode(
-      { path: this.paths.reading(settings.agentId), render: () => this.readings, minIntervalMs: settings.publishIntervalMs, acl: this.acls?.site ?? null },
+      { path: this.paths.reading(settings.agentId), render: () => this.readings, minIntervalMs: readingsFloorMs(settings.publishIntervalMs), acl: this.acls?.site ?? null },
       { session, logger, clock, serverClock: this.serverClock },
     );
     this.conflict = new AgentConflict(
@@ -294,7 +294,7 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
     if (settings.publishIntervalMs !== undefined) {
       s.publishIntervalMs = settings.publishIntervalMs;
       this.agentNode.setMinIntervalMs(s.publishIntervalMs);
-      this.readingsNode.setMinIntervalMs(s.publishIntervalMs);
+      this.readingsNode.setMinIntervalMs(readingsFloorMs(s.publishIntervalMs));
     }
     if (settings.commandTtlMs !== undefined) s.commandTtlMs = settings.commandTtlMs;
     if (settings.resultsKept !== undefined) s.resultsKept = settings.resultsKept;
@@ -389,4 +389,14 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
       }),
     );
   }
+}
+
+/**
+ * The least time between two writes of the readings node. The agent paces its snapshots itself (one
+ * per publish interval, written right behind a round of polls: agent/publish-pacer.ts); holding the
+ * node to a whole interval as well would push a snapshot the pacer timed to a phase of the node's own
+ * (most of a second late). Half an interval only keeps a runaway caller off the ensemble.
+ */
+function readingsFloorMs(publishIntervalMs: number): number {
+  return publishIntervalMs / 2;
 }

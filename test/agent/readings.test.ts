@@ -158,3 +158,15 @@ describe('ReadingsPublisher', () => {
     expect(pub.next(true, { d: reading({ voltage: 230.001 }) })).not.toBeNull();
   });
 });
+
+describe('one device against the last snapshot (what the publish pacer asks after a poll)', () => {
+  it('judges as next() would: inside the band no, past it or a status change yes, an unknown device yes', () => {
+    const { pub } = publisher();
+    expect(tick(pub, { voltage: 230, temperature: 20 })).toBe(true);
+    expect(pub.deviceChanged('d', reading({ voltage: 230.9, temperature: 20.4 }))).toBe(false);
+    expect(pub.deviceChanged('d', reading({ voltage: 231, temperature: 20 }))).toBe(true);
+    expect(pub.deviceChanged('d', reading({ voltage: 230, temperature: 20 }, { status: 'error', error: 'timeout' }))).toBe(true);
+    expect(pub.deviceChanged('d', reading({ voltage: 230 }))).toBe(true); // a point went away
+    expect(pub.deviceChanged('other', reading({}))).toBe(true);
+  });
+});

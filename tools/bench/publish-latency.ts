@@ -7,6 +7,7 @@ import { freePort } from '../devtools/ports.js';
 import { sleep, waitFor } from '../devtools/wait.js';
 import { startAgent, untilAllOk } from './agent-process.js';
 import { startLoopbackSite } from './loopback.js';
+import { scrape, sum } from './prometheus.js';
 import { figure, summaryRow, type Section } from './report.js';
 import { summarize, type Summary } from './stats.js';
 
@@ -14,8 +15,13 @@ const DEVICES = 6;
 const CHANGES_PER_DEVICE = 5;
 const POLL_INTERVAL_MS = 1000;
 const PUBLISH_INTERVAL_MS = 1000;
-const SLACK_MS = 50;
 const POINT = 'temperature';
+/** Issue "site page" (fresh data): a change reaches a watcher within these, same settings. */
+const TARGET_P50_MS = 800;
+const TARGET_P99_MS = 1300;
+/** At most one write per interval; a write behind a round of polls may come 5 % early (publish-pacer.ts). */
+const MAX_WRITES_PER_S = 1000 / (0.95 * PUBLISH_INTERVAL_MS);
+const PUBLISHED = 'gridkeeper_readings_published_total';
 
 /**
  * Keeps the latest data of one znode through a chain of data watches, and wakes waiters. What is
@@ -89,10 +95,13 @@ export async function publishLatency(dir: string, zookeeper: string, session: Zk
   const watcher = new NodeWatcher(session, paths.reading('pub-agent'));
   const latencies: number[] = [];
   let baseline: number[] = [];
+  let writesPerSecond = NaN;
   try {
     await untilAllOk(agent, httpPort, DEVICES, 30_000);
     await waitFor('the readings node', async () => (await client.stat(paths.reading('pub-agent'))) !== null, { timeoutMs: 10_000 });
     await watcher.start();
+    const metricsUrl = `http://127.0.0.1:${httpPort}/metrics`;
+    const before = { scrape: await scrape(metricsUrl), atMs: performance.now() };
     await Promise.all(
       site.devices.map(async (d, deviceIndex) => {
         for (let k = 0; k < CHANGES_PER_DEVICE; k++) {
@@ -108,13 +117,15 @@ export async function publishLatency(dir: string, zookeeper: string, session: Zk
         }
       }),
     );
+    const after = await scrape(metricsUrl);
+    writesPerSecond = (sum(after, PUBLISHED) - sum(before.scrape, PUBLISHED)) / ((performance.now() - before.atMs) / 1000);
     baseline = await setWatchRoundTrips(session, `${paths.site}/bench-watch`, DEVICES * CHANGES_PER_DEVICE);
   } finally {
     watcher.close();
     await agent.stop(6000);
     await site.close();
   }
-  return section(summarize(latencies), summarize(baseline));
+  return section(summarize(latencies), summarize(baseline), writesPerSecond);
 }
 
 /** Times `n` set()s of a node until a watcher on it has read the new data; deletes the node after. */
@@ -137,20 +148,35 @@ async function setWatchRoundTrips(session: ZkSession, path: string, n: number): 
   return out;
 }
 
-function section(lat: Summary, base: Summary): Section {
-  const limit = POLL_INTERVAL_MS + PUBLISH_INTERVAL_MS + SLACK_MS;
-  const target = { text: `<= ${limit} ms (poll ${POLL_INTERVAL_MS} + publish ${PUBLISH_INTERVAL_MS} + ${SLACK_MS})`, op: '<=' as const, limit };
+function section(lat: Summary, base: Summary, writesPerSecond: number): Section {
+  const target = (limit: number): { text: string; op: '<='; limit: number } => ({ text: `<= ${limit} ms (issue "site page")`, op: '<=', limit });
   const baseline = (v: number): { label: string; value: number } => ({ label: 'ZooKeeper set → watcher', value: v });
   const figures = [
-    figure({ id: 'publish.p50', label: `value change to watcher, p50 (${lat.n} changes)`, value: lat.p50, unit: 'ms', baseline: baseline(base.p50), target }),
-    figure({ id: 'publish.p99', label: `value change to watcher, p99 (${lat.n} changes)`, value: lat.p99, unit: 'ms', baseline: baseline(base.p99), target }),
+    figure({ id: 'publish.p50', label: `value change to watcher, p50 (${lat.n} changes)`, value: lat.p50, unit: 'ms', baseline: baseline(base.p50), target: target(TARGET_P50_MS) }),
+    figure({ id: 'publish.p99', label: `value change to watcher, p99 (${lat.n} changes)`, value: lat.p99, unit: 'ms', baseline: baseline(base.p99), target: target(TARGET_P99_MS) }),
+    figure({
+      id: 'publish.writesPerSecond',
+      label: 'readings snapshots written per second while values change',
+      value: writesPerSecond,
+      unit: '/s',
+      baseline: { label: 'one per publish interval', value: 1000 / PUBLISH_INTERVAL_MS },
+      target: { text: `<= ${MAX_WRITES_PER_S.toFixed(2)} /s (one per interval, 5 % early at most)`, op: '<=', limit: MAX_WRITES_PER_S },
+    }),
   ];
   const method = [
-    `One agent polling ${DEVICES} simulated inverters every ${POLL_INTERVAL_MS} ms and publishing every ${PUBLISH_INTERVAL_MS} ms. Each inverter's`,
-    `\`${POINT}\` is set ${CHANGES_PER_DEVICE} times at random moments (\`SimulatedSite.setValue\` in the bench process); the time runs until`,
-    `a watch chain on \`readings/pub-agent\` has read a snapshot holding the new value. A change waits for the`,
-    'next poll (0 to 1 poll interval) and then for the next publish (0 to 1 publish interval): the expected',
-    'mean is about one interval, the worst case their sum; with 30 changes the p99 is close to the maximum.',
+    `One agent polling ${DEVICES} simulated inverters (one Modbus TCP gateway, so they start in successive 50 ms slots) every`,
+    `${POLL_INTERVAL_MS} ms and publishing every ${PUBLISH_INTERVAL_MS} ms. Each inverter's \`${POINT}\` is set ${CHANGES_PER_DEVICE} times at random`,
+    'moments (`SimulatedSite.setValue` in the bench process); the time runs until a watch chain on `readings/pub-agent` has',
+    'read a snapshot holding the new value. The snapshots written in that time are counted from the agent\'s',
+    `\`${PUBLISHED}\`.`,
+    '',
+    'A change waits for the next poll of its device (0 to 1 poll interval), then for the write. The agent writes right',
+    'behind the polls (src/agent/publish-pacer.ts): a change on a site that wrote nothing for two intervals goes out as',
+    'soon as its poll ends; while values keep changing, the write waits for the budget (one per interval) and for the end',
+    'of the round of polls (no poll running or due within 100 ms), so every device of the round is in it. Here the round',
+    'spans 250 ms (6 slots): a change waits at most one poll interval plus the round, about 1250 ms, and half an interval',
+    'plus a little at the median. Before this, the write came from a timer of its own, at a phase that knew nothing of',
+    'the polls: a change waited up to one more interval (p50 1314 ms, p99 1836 ms in the bench of 2026-12-01).',
     '',
     '| | n | min | p50 | p99 | max |',
     '| --- | --- | --- | --- | --- | --- |',
@@ -159,12 +185,10 @@ function section(lat: Summary, base: Summary): Section {
   ];
   const analysis = figures.some((f) => f.verdict === 'miss')
     ? [
-        'Target missed. A change waits up to one poll interval for the poll and up to one publish interval for the next',
-        'publish; the 50 ms allowance must cover the poll itself, the snapshot write and the watch round trip',
-        `(baseline: ${base.p99.toFixed(1)} ms at p99). A late poll (see the start delay in section 2) or a publish timer that`,
-        'fires late on a busy event loop adds to it; publishing as soon as a poll completes after a quiet period would',
-        'remove the publish interval from the worst case.',
+        'Target missed. A change waits up to one poll interval for the poll, then for the end of its round of polls',
+        `and the write; the watch round trip itself is small (baseline: ${base.p99.toFixed(1)} ms at p99). A late poll (see the`,
+        'start delay in section 2) or a busy event loop adds to it.',
       ]
     : [];
-  return { id: '4', title: '4. Publish latency', figures, method, details: { latencyMs: lat, baselineMs: base }, analysis, error: null };
+  return { id: '4', title: '4. Publish latency', figures, method, details: { latencyMs: lat, baselineMs: base, writesPerSecond }, analysis, error: null };
 }
