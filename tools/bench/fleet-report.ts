@@ -45,7 +45,10 @@ export function fleetFigures(r: FleetReport): Figure[] {
   const quietP90 = quantile(quiet, 0.9);
   const watchD = summarize(r.fleet.watcherMs.deadband);
   const watchB = summarize(r.fleet.watcherMs.baseline);
-  const watchLimit = 2000 + 100;
+  // Issue "site page" (fresh data): a change reaches a watcher within 800 ms at p50, 1300 ms at p99
+  // (poll and publish at 1 s). Here the clock starts earlier, at the command's create.
+  const watchP50Limit = 800;
+  const watchP99Limit = 1300;
   const foLimit = SESSION_TIMEOUT_MS + 1500;
   const sitesNew = sitesPerEnsemble(d, r.capacity, memD.idleSite);
   const sitesToday = sitesPerEnsemble(b, r.capacity, idleToday);
@@ -61,8 +64,8 @@ export function fleetFigures(r: FleetReport): Figure[] {
     figure({ id: 'fleet.command.p50', label: `command → result under fleet load, p50 (${cmd.n})`, value: cmd.p50, unit: 'ms', baseline: today(cmdB.p50) }),
     figure({ id: 'fleet.command.p99', label: `command → result under fleet load, p99 (${cmd.n})`, value: cmd.p99, unit: 'ms', baseline: today(cmdB.p99) }),
     figure({ id: 'fleet.burst.p50', label: `another site's command p50 during a burst of ${r.fleet.burst.burstCommands} (${during.n})`, value: during.p50, unit: 'ms', baseline: { label: 'quiet p50', value: quantile(quiet, 0.5) }, target: { text: `within noise: <= quiet p90 (${quietP90.toFixed(1)} ms)`, op: '<=', limit: quietP90 } }),
-    figure({ id: 'fleet.watch.p50', label: `a real change → readings watcher, p50 (${watchD.n})`, value: watchD.p50, unit: 'ms', baseline: today(watchB.p50) }),
-    figure({ id: 'fleet.watch.p99', label: `a real change → readings watcher, p99 (${watchD.n})`, value: watchD.p99, unit: 'ms', baseline: today(watchB.p99), target: { text: `<= ${watchLimit} ms (poll + publish interval + 100)`, op: '<=', limit: watchLimit } }),
+    figure({ id: 'fleet.watch.p50', label: `a real change → readings watcher, p50 (${watchD.n})`, value: watchD.p50, unit: 'ms', baseline: today(watchB.p50), target: { text: `<= ${watchP50Limit} ms (issue "site page")`, op: '<=', limit: watchP50Limit } }),
+    figure({ id: 'fleet.watch.p99', label: `a real change → readings watcher, p99 (${watchD.n})`, value: watchD.p99, unit: 'ms', baseline: today(watchB.p99), target: { text: `<= ${watchP99Limit} ms (issue "site page")`, op: '<=', limit: watchP99Limit } }),
     figure({ id: 'fleet.failover', label: 'SIGKILL of a holder → standby applied, under fleet load', value: r.fleet.failover.deadband.ms, unit: 'ms', baseline: today(r.fleet.failover.baseline.ms), target: { text: `< session timeout + 1500 ms (${foLimit} ms)`, op: '<', limit: foLimit } }),
     figure({ id: 'fleet.capacity', label: `plain write capacity, ${r.capacity.bytesPerWrite}-byte znodes`, value: r.capacity.writesPerSecond, unit: '/s' }),
     figure({ id: 'fleet.sitesPerEnsemble', label: 'sites per ensemble (this machine, assumptions below)', value: sitesNew.sites, unit: '', baseline: { label: 'today', value: sitesToday.sites } }),
@@ -175,10 +178,11 @@ export function renderFleet(r: FleetReport): string {
     '',
     `${r.plan.watcherChanges} times per site, at random moments: stop inv-1 (its power falls to 0) or start it again, through a command;`,
     "time from the command's create to a watch chain on the holder's `readings/` reading the new power. The change",
-    'waits for the command (tens to hundreds of ms here), the next poll (up to 1 s) and the next publish tick: a move',
-    'past the deadband publishes at that tick, as every change did before. How long a poll waits for the tick is fixed',
-    "for an agent's life (its publish timer's phase against its polls, 0 to 1 s), so two sites differ by up to a second",
-    'whichever variant they run; the site page issue (12) aligns the publish with the polls.',
+    'waits for the command (tens to hundreds of ms here) and the next poll (up to 1 s); then the agent writes right',
+    'behind the polls (src/agent/publish-pacer.ts): on the deadband site, quiet between changes, as soon as the poll',
+    'that read it ends; on the baseline site, whose values move every poll, at the end of the round of polls, once a',
+    'second. The targets are those of the site page issue (12) for a change read by a poll, here with the command in',
+    'front of it.',
     '',
     '| | n | min | p50 | p99 | max |',
     '| --- | --- | --- | --- | --- | --- |',
