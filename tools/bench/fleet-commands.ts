@@ -82,15 +82,18 @@ async function holderOf(site: FleetSite): Promise<string> {
 }
 
 /**
- * Stops and starts inv-1 `changes` times; each time, ms from just before the command's create to a
- * watcher on the holder's readings reading inv-1's activePower at its new level (0 when stopped, above
- * the deadband when running again): the command's own round trip (tens of ms), then the wait for the
- * next poll and the next publish tick, and the snapshot's write.
+ * Stops and starts inv-1 `changes` times; each time, how long until a watcher on the holder's readings
+ * reads inv-1's activePower at its new level (0 when stopped, above the deadband when running again):
+ * `fromApplied` from the moment the device changed (the result's `finishedAt`: the agent wrote the
+ * device and read it back; this bench runs on the same machine, and the agent stamps with the
+ * ZooKeeper-corrected clock, so the two wall clocks agree to a few ms), that is the wait for the next
+ * poll, the write of the snapshot and the watch; `fromCommand` from just before the command's create,
+ * with the command's own round trip in front.
  */
-export async function changeToWatcher(site: FleetSite, session: ZkSession, changes: number): Promise<number[]> {
+export async function changeToWatcher(site: FleetSite, session: ZkSession, changes: number): Promise<{ fromApplied: number[]; fromCommand: number[] }> {
   const holder = await holderOf(site);
   const watcher = new NodeWatcher(session, site.paths.reading(holder));
-  const out: number[] = [];
+  const out = { fromApplied: [] as number[], fromCommand: [] as number[] };
   try {
     await watcher.start();
     for (let k = 0; k < changes; k++) {
@@ -105,7 +108,9 @@ export async function changeToWatcher(site: FleetSite, session: ZkSession, chang
         const power = valueIn(doc, 'inv-1', 'activePower');
         return typeof power === 'number' && (running ? power > 100 : power === 0);
       }, 10_000);
-      out.push(seen - t0);
+      const seenWallMs = Date.now() - (performance.now() - seen);
+      out.fromCommand.push(seen - t0);
+      out.fromApplied.push(seenWallMs - Date.parse(result.finishedAt));
     }
   } finally {
     watcher.close();

@@ -54,7 +54,10 @@ export interface FleetResult {
   idleTrees: Record<Variant, SiteTree>;
   commandsMs: Record<Variant, number[]>;
   burst: BurstRun;
+  /** A real change to a readings watcher, from the moment the device changed (the command's result). */
   watcherMs: Record<Variant, number[]>;
+  /** The same, from the command's create. */
+  watcherFromCommandMs: Record<Variant, number[]>;
   failover: Record<Variant, { ms: number; from: string; to: string }>;
   /** A real result document and its path, for the heap calibration. */
   result: { path: string; data: Buffer };
@@ -127,7 +130,8 @@ export async function runFleet(
     idleTrees,
     commandsMs,
     burst,
-    watcherMs: { deadband: watchDeadband, baseline: watchBaseline },
+    watcherMs: { deadband: watchDeadband.fromApplied, baseline: watchBaseline.fromApplied },
+    watcherFromCommandMs: { deadband: watchDeadband.fromCommand, baseline: watchBaseline.fromCommand },
     failover: { deadband: foDeadband, baseline: foBaseline },
     result,
     loadAverages: loads,
