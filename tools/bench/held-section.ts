@@ -10,7 +10,7 @@ export interface HeldRun {
   to: string;
   /** SIGKILL → the standby's first write reaching the device (its re-assertion). */
   killToReassertMs: number;
-  /** SIGKILL → the killed holder's lock node gone (its session expired), as the bench's 20 ms polling saw it. */
+  /** SIGKILL → the killed holder's lock node gone (its session expired), as the bench's exists watch on it was told. */
   killToLockGoneMs: number;
   /** The killed holder's last write → the standby's re-assertion: what the device's timer had to last. */
   lastWriteToReassertMs: number;
@@ -42,7 +42,8 @@ export interface HeldMeasurement {
   pollIntervalMs: number;
   windowMs: number;
   heldPct: number;
-  writesBeforeHold: { writes: number; ms: number };
+  /** From the agents' start to the hold: the writes the device received; the holder's requests and polls over its last polls. */
+  beforeHold: { writes: number; ms: number; busRequests: number; polls: number };
   refresh: RefreshWindow;
   runs: HeldRun[];
   fallbacks: { deviceTimerRanOut: number; samplesOffHold: number; fallbackWrites: number; samples: number };
@@ -74,8 +75,12 @@ export function heldSection(m: HeldMeasurement): Section {
   const writesPerHour = perHour(w.intervals, w.ms);
   const schedulePerHour = MS_PER_HOUR / scheduleMs;
   const floorPerHour = MS_PER_HOUR / (R / 3);
-  const pollRequestsPerHour = perHour(w.busRequests - w.writesBetweenScrapes, w.scrapeMs);
-  const requestsPerPoll = w.polls > 0 ? (w.busRequests - w.writesBetweenScrapes) / w.polls : NaN;
+  // The polls' requests at the rate per poll measured before the hold; the rest of the holder's requests are the refreshes'
+  // (each write, and its read-back under control.verifyWrites).
+  const requestsPerPoll = m.beforeHold.polls > 0 ? m.beforeHold.busRequests / m.beforeHold.polls : NaN;
+  const pollRequests = w.polls * requestsPerPoll;
+  const pollRequestsPerHour = perHour(pollRequests, w.scrapeMs);
+  const refreshRequestsPerHour = perHour(w.busRequests - pollRequests, w.scrapeMs);
   const maxGapMs = w.gapsMs.length > 0 ? Math.max(...w.gapsMs) : NaN;
   const rateLimit = Math.round(schedulePerHour * (1 + RATE_SLACK));
   const sessionBaseline = { label: 'session timeout', value: T };
@@ -105,7 +110,7 @@ export function heldSection(m: HeldMeasurement): Section {
       label: `extra Modbus writes per hour, one held point (${rLabel}, p = ${s(p)})`,
       value: writesPerHour,
       unit: 'writes/h',
-      baseline: { label: `no hold: the agents' first ${s(m.writesBeforeHold.ms)}`, value: perHour(m.writesBeforeHold.writes, m.writesBeforeHold.ms) },
+      baseline: { label: `no hold: the agents' first ${s(m.beforeHold.ms)}`, value: perHour(m.beforeHold.writes, m.beforeHold.ms) },
       target: { text: `<= ${rateLimit}/h: the schedule, 3600 s / (R/3 - p) = ${Math.round(schedulePerHour)}/h, + ${RATE_SLACK * 100} %`, op: '<=', limit: rateLimit },
     }),
     figure({
@@ -116,7 +121,14 @@ export function heldSection(m: HeldMeasurement): Section {
       baseline: { label: 'schedule R/3 - p', value: scheduleMs },
       target: { text: `< R/3 (${Math.floor(R / 3)} ms): the rule`, op: '<', limit: Math.floor(R / 3) },
     }),
-    figure({ id: 'held.refresh.busShare', label: "refresh writes beside the device's poll requests", value: (100 * writesPerHour) / pollRequestsPerHour, unit: '%' }),
+    figure({
+      id: 'held.refresh.requestsPerHour',
+      label: 'extra Modbus requests per hour on the bus, one held point (the writes and their read-backs)',
+      value: refreshRequestsPerHour,
+      unit: 'requests/h',
+      baseline: { label: "the device's polls", value: pollRequestsPerHour },
+    }),
+    figure({ id: 'held.refresh.busShare', label: "refresh requests beside the device's poll requests", value: (100 * refreshRequestsPerHour) / pollRequestsPerHour, unit: '%' }),
   ];
 
   const method = [
@@ -127,13 +139,14 @@ export function heldSection(m: HeldMeasurement): Section {
     '(the in-process simulator\'s, the records `gridkeeper simulate --write-log` writes) is the witness.',
     '',
     `- Refresh cost: the holder alive, from one of its refresh writes to the one ${w.intervals} later (${s(w.ms)}): every write the`,
-    `  device received, per hour. Its /metrics, scraped right after the first and the last, give the polls' requests beside them`,
-    `  (\`gridkeeper_modbus_requests_total\` less the writes: ${fmtNum(requestsPerPoll, 1)} per poll) and \`gridkeeper_setpoint_refreshes_total\``,
-    `  (+${w.refreshCounter} against ${w.writesBetweenScrapes} writes logged between the scrapes).`,
+    `  device received, per hour. The holder's /metrics, scraped right after the first and the last, give all its requests on the`,
+    `  bus (\`gridkeeper_modbus_requests_total\`, one device on it) and its polls: the polls' share at the ${fmtNum(requestsPerPoll, 2)} requests per`,
+    `  poll it made before the hold (${m.beforeHold.polls} polls), the rest is the refreshes'; \`gridkeeper_setpoint_refreshes_total\` rose by`,
+    `  ${w.refreshCounter} against ${w.writesBetweenScrapes} writes logged between the scrapes.`,
     `- SIGKILL takeover, ${m.runs.length} runs: SIGKILL the holder at a random point of its refresh cycle, time until the first write of`,
-    '  another Modbus client reaches the device (the standby\'s re-assertion), and, by polling the lock queue every 20 ms, until the',
-    '  dead holder\'s lock node is gone (its session expired; the split between the two is good to about 20 ms). The killed agent',
-    '  is replaced by a fresh standby before the next run.',
+    '  another Modbus client reaches the device (the standby\'s re-assertion), and until the bench\'s exists watch on the dead',
+    '  holder\'s lock node tells it the node is gone (its session expired; the standby is told by the same kind of watch, so the',
+    '  split is good to a few ms). The killed agent is replaced by a fresh standby before the next run.',
     `- Fallbacks: the device logs its timer running out; a sampler read the value it serves every 50 ms (${f.samples} samples from the`,
     `  hold on, ${f.samplesOffHold} not ${m.heldPct} %); ${f.fallbackWrites} writes of the fallback value (100 %) in the log.`,
     '',
@@ -156,7 +169,9 @@ export function heldSection(m: HeldMeasurement): Section {
     `| refresh writes to the device (registers ${w.addresses.join(', ')}), gaps ${w.gapsMs.length > 0 ? `${ms0(Math.min(...w.gapsMs))}..${ms0(maxGapMs)}` : '—'} | ${w.intervals} | ${fmtNum(writesPerHour, 0)} |`,
     `| by the schedule, every R/3 - p = ${scheduleMs} ms | | ${fmtNum(schedulePerHour, 0)} |`,
     `| the rule's floor, every R/3 = ${Math.floor(R / 3)} ms | | ${fmtNum(floorPerHour, 0)} |`,
-    `| the device's poll requests (${w.polls} polls between the scrapes, ${s(w.scrapeMs)}) | ${w.busRequests - w.writesBetweenScrapes} | ${fmtNum(pollRequestsPerHour, 0)} |`,
+    `| the holder's Modbus requests between the scrapes (${s(w.scrapeMs)}) | ${w.busRequests} | ${fmtNum(perHour(w.busRequests, w.scrapeMs), 0)} |`,
+    `| of which the device's ${w.polls} polls, ${fmtNum(requestsPerPoll, 2)} requests each | ${fmtNum(pollRequests, 0)} | ${fmtNum(pollRequestsPerHour, 0)} |`,
+    `| of which the refreshes (writes, read-backs) | ${fmtNum(w.busRequests - pollRequests, 0)} | ${fmtNum(refreshRequestsPerHour, 0)} |`,
   ];
 
   const atDefault = MS_PER_HOUR / refreshIntervalMs(60_000, p);
@@ -164,14 +179,16 @@ export function heldSection(m: HeldMeasurement): Section {
     `A SIGKILLed holder tells nobody: the server expires its session when it has not heard from it for the session timeout,`,
     `counted from its last ping and checked every tick, so its lock node went ${ms0(expiry.min)}..${ms0(expiry.max)} after the kill (T = ${T} ms).`,
     `The standby's watch then fires; it verifies its lock node, opens its gate, reads setpoints/ and writes the held value before any`,
-    `command: ${ms0(afterExpiry.min)}..${ms0(afterExpiry.max)} more. So SIGKILL → re-assertion ≈ T + lock + re-assert, ${ms0(kill.p50)} at the median, against`,
-    `the ${twoThirds} ms (2R/3) the device is sure to wait: its timer was restarted by the holder's last write, at most R/3 - p + p = R/3`,
-    `before the kill, so it cannot fall back before 2R/3 after it. \`validate\` keeps T + 2p + 1 s (${budgetMs} ms) below 2R/3, and the`,
-    `device's timer in these runs had to last ${ms0(gap.max)} at worst of its ${R} ms.`,
+    `command: ${ms0(afterExpiry.min)}..${ms0(afterExpiry.max)} more, where the rule allows 1 s and a poll. So SIGKILL → re-assertion ≈ T + lock +`,
+    `re-assert, ${ms0(kill.p50)} at the median, against the ${twoThirds} ms (2R/3) the device is sure to wait: the holder's last write restarted`,
+    `its timer at most R/3 - p + p = R/3 before the kill, so it cannot fall back before 2R/3 after it. \`validate\` keeps`,
+    `T + 2p + 1 s (${budgetMs} ms) below 2R/3; the device's timer in these runs had to last ${ms0(gap.max)} at worst of its ${R} ms.`,
     '',
-    `Refreshing costs one write per held point every R/3 - p: ${fmtNum(writesPerHour, 0)} writes an hour here (R = ${s(R)}), ${fmtNum((100 * writesPerHour) / pollRequestsPerHour, 1)} % on top`,
-    `of the ${fmtNum(pollRequestsPerHour, 0)} requests an hour the device's polls take. The cost falls with the window: the profile's 60 s makes it`,
-    `${fmtNum(atDefault, 0)} writes an hour; a SunSpec control writes its setpoint and its enable flag, twice as many. Without a hold nothing is written.`,
+    `Refreshing costs one write per held point every R/3 - p: ${fmtNum(writesPerHour, 0)} writes an hour here (R = ${s(R)}), and with each its`,
+    `read-back (control.verifyWrites, on by default) ${fmtNum(refreshRequestsPerHour, 0)} requests an hour on the bus, ${fmtNum((100 * refreshRequestsPerHour) / pollRequestsPerHour, 1)} % on top of the`,
+    `${fmtNum(pollRequestsPerHour, 0)} the device's polls take. The cost falls with the window: the profile's 60 s makes it ${fmtNum(atDefault, 0)} writes an hour`,
+    `(${fmtNum(2 * atDefault, 0)} requests with the read-backs); a SunSpec control writes its setpoint and its enable flag, twice as many. Without a`,
+    'hold nothing is written.',
   ];
   const misses = figures.filter((x) => x.verdict === 'miss').map((x) => x.id);
   if (misses.includes('held.sigkill.max') || misses.includes('held.fallbacks')) {
@@ -190,7 +207,7 @@ export function heldSection(m: HeldMeasurement): Section {
     title: '7. Held setpoints',
     figures,
     method,
-    details: { ...m, twoThirdsWindowMs: twoThirds, refreshScheduleMs: scheduleMs, takeoverBudgetMs: budgetMs, writesPerHour, pollRequestsPerHour },
+    details: { ...m, twoThirdsWindowMs: twoThirds, refreshScheduleMs: scheduleMs, takeoverBudgetMs: budgetMs, writesPerHour, requestsPerPoll, pollRequestsPerHour, refreshRequestsPerHour },
     analysis,
     error: null,
   };

@@ -28,6 +28,8 @@ export const POLL_MS = 1000;
 export const WINDOW_S = 12;
 export const HELD_PCT = 30;
 export const KILL_RUNS = 3;
+/** Polls of the holder counted before the hold: its requests per poll without refreshes. */
+const NO_HOLD_POLLS = 3;
 /** Refresh intervals counted with the holder alive (8 × 3 s = 24 s). */
 export const REFRESH_INTERVALS = 8;
 const DEVICE = 'inv-1';
@@ -80,8 +82,12 @@ export async function heldSetpoints(dir: string, zookeeper: string, session: ZkS
     await untilLeader(client, first.id, 30_000);
     const second = await spawn();
     await untilQueued(client, [first.id, second.id]);
-    await sleep(2 * POLL_MS);
-    const before = { writes: writes.length, ms: nowMs() - agentsFromMs };
+    // ... and the holder's requests per poll without a hold, to tell the polls' requests from the refreshes' later.
+    const metricsUrl = `http://127.0.0.1:${first.httpPort}/metrics`;
+    const a = await timedScrape(metricsUrl);
+    await sleep(NO_HOLD_POLLS * POLL_MS);
+    const b = await timedScrape(metricsUrl);
+    const before = { writes: writes.length, ms: nowMs() - agentsFromMs, ...busDelta(a.scrape, b.scrape) };
 
     const id = await client.submit({ device: DEVICE, point: POINT, value: HELD_PCT, issuedBy: 'bench' });
     const result = await client.awaitResult(id, 10_000);
@@ -93,7 +99,7 @@ export async function heldSetpoints(dir: string, zookeeper: string, session: ZkS
       if (value !== HELD_PCT) offSamples.push({ atMs: nowMs(), value });
     }, SAMPLE_EVERY_MS);
 
-    const refresh = await refreshWindow(writes, `http://127.0.0.1:${first.httpPort}/metrics`);
+    const refresh = await refreshWindow(writes, metricsUrl);
 
     const runs: HeldRun[] = [];
     for (let i = 0; i < KILL_RUNS; i++) {
@@ -103,7 +109,7 @@ export async function heldSetpoints(dir: string, zookeeper: string, session: ZkS
       await untilLeader(client, holder.id, 10_000);
       // Anywhere in the holder's refresh cycle: just after a refresh is the easy case, just before the next the hard one.
       await sleep(Math.random() * refreshIntervalMs(windowMs, POLL_MS));
-      runs.push(await killRun(client, writes, holder, to, i));
+      runs.push(await killRun(session, client, writes, holder, to, i));
       agents.delete(holder.id);
       const fresh = await spawn();
       await untilQueued(client, [to, fresh.id]);
@@ -117,7 +123,7 @@ export async function heldSetpoints(dir: string, zookeeper: string, session: ZkS
       pollIntervalMs: POLL_MS,
       windowMs,
       heldPct: HELD_PCT,
-      writesBeforeHold: before,
+      beforeHold: before,
       refresh,
       runs,
       fallbacks: { deviceTimerRanOut: revertsAtMs.filter((t) => t >= heldFromMs).length, samplesOffHold: offSamples.length, fallbackWrites, samples: Math.round((nowMs() - heldFromMs) / SAMPLE_EVERY_MS) },
@@ -163,7 +169,7 @@ async function refreshWindow(writes: readonly WriteRecord[], metricsUrl: string)
   const inWindow = writes.filter((w) => w.device === DEVICE && w.atMs >= start.atMs && w.atMs <= end.atMs);
   const gapsMs = inWindow.slice(1).map((w, i) => w.atMs - (inWindow[i]?.atMs ?? w.atMs));
   const betweenScrapes = writes.filter((w) => w.device === DEVICE && w.atMs >= a.atMs && w.atMs < b.atMs).length;
-  const counter = (s: Scrape, name: string, labels: Record<string, string>): number => sum(s, name, labels);
+  const refreshes = (s: Scrape): number => sum(s, 'gridkeeper_setpoint_refreshes_total', { device: DEVICE });
   return {
     ms: end.atMs - start.atMs,
     intervals: inWindow.length - 1,
@@ -171,10 +177,16 @@ async function refreshWindow(writes: readonly WriteRecord[], metricsUrl: string)
     gapsMs,
     scrapeMs: b.atMs - a.atMs,
     writesBetweenScrapes: betweenScrapes,
-    refreshCounter: counter(b.scrape, 'gridkeeper_setpoint_refreshes_total', { device: DEVICE }) - counter(a.scrape, 'gridkeeper_setpoint_refreshes_total', { device: DEVICE }),
-    busRequests: counter(b.scrape, 'gridkeeper_modbus_requests_total', {}) - counter(a.scrape, 'gridkeeper_modbus_requests_total', {}),
-    polls: counter(b.scrape, 'gridkeeper_polls_total', { device: DEVICE }) - counter(a.scrape, 'gridkeeper_polls_total', { device: DEVICE }),
+    refreshCounter: refreshes(b.scrape) - refreshes(a.scrape),
+    ...busDelta(a.scrape, b.scrape),
   };
+}
+
+/** The agent's Modbus requests (one device on the bus) and polls of the device between two scrapes. */
+function busDelta(a: Scrape, b: Scrape): { busRequests: number; polls: number } {
+  const requests = (s: Scrape): number => sum(s, 'gridkeeper_modbus_requests_total');
+  const polls = (s: Scrape): number => sum(s, 'gridkeeper_polls_total', { device: DEVICE });
+  return { busRequests: requests(b) - requests(a), polls: polls(b) - polls(a) };
 }
 
 async function timedScrape(url: string): Promise<{ atMs: number; scrape: Scrape }> {
@@ -182,16 +194,28 @@ async function timedScrape(url: string): Promise<{ atMs: number; scrape: Scrape 
   return { atMs: nowMs(), scrape: s };
 }
 
-/** SIGKILLs `holder` and waits for the lock node to go and for the first write of another client to the device. */
-async function killRun(client: SiteClient, writes: readonly WriteRecord[], holder: Agent, to: string, i: number): Promise<HeldRun> {
+/**
+ * SIGKILLs `holder` and waits for its lock node to go (an exists watch on it, as the standby's own)
+ * and for the first write of another client to the device.
+ */
+async function killRun(session: ZkSession, client: SiteClient, writes: readonly WriteRecord[], holder: Agent, to: string, i: number): Promise<HeldRun> {
   const seen = writes.length;
   const holderPeer = writes.filter((w) => w.device === DEVICE).at(-1)?.peer;
   if (holderPeer === undefined) throw new Error(`run ${i + 1}: ${holder.id} never wrote ${DEVICE}`);
+  const [lock] = await client.lockQueue();
+  if (lock?.agentId !== holder.id) throw new Error(`run ${i + 1}: ${holder.id} does not hold the lock`);
+  let lockGoneAtMs: number | null = null;
+  const lockPath = client.paths.lockNode(lock.node);
+  const watch = (event: string): void => {
+    if (event === 'deleted') lockGoneAtMs = nowMs();
+    else void session.exists(lockPath, watch).catch(() => undefined); // another event: watch on (a watch fires once)
+  };
+  if ((await session.exists(lockPath, watch)) === null) throw new Error(`run ${i + 1}: ${lockPath} is gone before the kill`);
   const timeoutMs = 3 * SESSION_TIMEOUT_MS + 10_000;
   const killedAtMs = nowMs();
   holder.child.kill('SIGKILL');
-  const [lockGoneAtMs, first] = await Promise.all([
-    waitFor(`run ${i + 1}: ${holder.id}'s lock node to go`, async () => (await queuedAgents(client))[0] !== holder.id && nowMs(), { timeoutMs, intervalMs: 20 }),
+  const [goneAtMs, first] = await Promise.all([
+    waitFor(`run ${i + 1}: ${holder.id}'s lock node to go`, () => lockGoneAtMs ?? false, { timeoutMs, intervalMs: 5 }),
     waitFor(`run ${i + 1}: the standby's first write to ${DEVICE}`, () => writes.slice(seen).find((w) => w.device === DEVICE && w.peer !== holderPeer), { timeoutMs, intervalMs: 5 }),
   ]);
   const [leader] = await queuedAgents(client);
@@ -202,7 +226,7 @@ async function killRun(client: SiteClient, writes: readonly WriteRecord[], holde
     from: holder.id,
     to,
     killToReassertMs: first.atMs - killedAtMs,
-    killToLockGoneMs: lockGoneAtMs - killedAtMs,
+    killToLockGoneMs: goneAtMs - killedAtMs,
     lastWriteToReassertMs: lastHolderWrite === undefined ? NaN : first.atMs - lastHolderWrite.atMs,
     holderWritesAfterKill: writes.filter((w) => w.device === DEVICE && w.peer === holderPeer && w.atMs > killedAtMs).length,
     reassertion: { address: first.address, values: first.values },
