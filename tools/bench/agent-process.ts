@@ -1,5 +1,7 @@
-// An agent (`gridkeeper run`) as a child process of the bench, its HTTP endpoint, and its place in
-// the site's tree.
+// An agent (`gridkeeper run`) as a child process of the bench, its HTTP endpoint, its place in
+// the site's tree, and the session timeout the server grants it.
+import { pino } from 'pino';
+import { connectSession } from '../../src/coordination/index.js';
 import type { SiteClient } from '../../src/coordination/site-client.js';
 import { spawnGridkeeper, type ChildHandle } from '../devtools/processes.js';
 import { waitFor, WaitAbortedError } from '../devtools/wait.js';
@@ -49,4 +51,31 @@ export function untilAllOk(child: ChildHandle, httpPort: number, deviceCount: nu
 /** Waits until `agentId` holds the site lock and says so in its agents/ document. */
 export function untilLeader(client: SiteClient, agentId: string, timeoutMs: number): Promise<true> {
   return waitFor(`${agentId} to hold the lock of ${client.paths.siteId}`, async () => (await client.agent(agentId))?.leader === true, { timeoutMs });
+}
+
+/** Agent ids of the lock queue, holder first ('?' for a node that names none). */
+export async function queuedAgents(client: SiteClient): Promise<string[]> {
+  return (await client.lockQueue()).map((entry) => entry.agentId ?? '?');
+}
+
+/** Waits until the lock queue is exactly `ids`, holder first. */
+export function untilQueued(client: SiteClient, ids: string[]): Promise<true> {
+  return waitFor(
+    `lock queue ${ids.join(', ')}`,
+    async () => {
+      const queue = await queuedAgents(client);
+      return queue.length === ids.length && ids.every((id, k) => queue[k] === id);
+    },
+    { timeoutMs: 30_000, intervalMs: 50 },
+  );
+}
+
+/** What the server grants a session asking for `sessionTimeoutMs` (as an agent configured so does). */
+export async function negotiatedTimeout(zookeeper: string, sessionTimeoutMs: number): Promise<number> {
+  const s = await connectSession({ connect: zookeeper, sessionTimeoutMs, connectTimeoutMs: 30_000 }, { logger: pino({ level: 'silent' }) });
+  try {
+    return s.negotiatedTimeoutMs;
+  } finally {
+    await s.close();
+  }
 }

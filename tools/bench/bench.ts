@@ -15,6 +15,7 @@ import { describeMachine, errorSection, renderTable, writeResults, type Section 
 import { commandLatency } from './command-latency.js';
 import { failover } from './failover.js';
 import { footprint } from './footprint.js';
+import { heldSetpoints } from './held-setpoints.js';
 import { publishLatency } from './publish-latency.js';
 import { requestsPerPoll } from './requests-per-poll.js';
 import { scale } from './scale.js';
@@ -38,6 +39,7 @@ const MEASUREMENTS: Measurement[] = [
   { id: '4', title: '4. Publish latency', run: (c) => publishLatency(c.dir, c.zk.connectString, c.session) },
   { id: '5', title: '5. Failover', run: (c) => failover(c.dir, c.zk.connectString, c.session) },
   { id: '6', title: '6. Footprint', run: (c) => footprint(c.dir, c.zk.connectString) },
+  { id: '7', title: '7. Held setpoints', run: (c) => heldSetpoints(c.dir, c.zk.connectString, c.session) },
 ];
 
 function log(text: string): void {

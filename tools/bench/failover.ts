@@ -2,11 +2,9 @@
 // Each run signals the leader (SIGTERM five times, then SIGKILL five times), submits a command right
 // after, and times signal → the command's `applied` result written by the standby. The stopped
 // agent is then replaced by a fresh one (new id), which queues behind the new leader.
-import { pino } from 'pino';
-import { connectSession, DEFAULT_ROOT, SiteClient, SitePaths, type ZkSession } from '../../src/coordination/index.js';
+import { DEFAULT_ROOT, SiteClient, SitePaths, type ZkSession } from '../../src/coordination/index.js';
 import type { ChildHandle } from '../devtools/processes.js';
-import { waitFor } from '../devtools/wait.js';
-import { startAgent, untilLeader } from './agent-process.js';
+import { negotiatedTimeout, queuedAgents, startAgent, untilLeader, untilQueued } from './agent-process.js';
 import { startLoopbackSite } from './loopback.js';
 import { figure, summaryRow, type Section } from './report.js';
 import { summarize } from './stats.js';
@@ -42,7 +40,7 @@ export async function failover(dir: string, zookeeper: string, session: ZkSessio
   const runs: FailoverRun[] = [];
   let negotiatedMs = NaN;
   try {
-    negotiatedMs = await negotiatedTimeout(zookeeper);
+    negotiatedMs = await negotiatedTimeout(zookeeper, SESSION_TIMEOUT_MS);
     const first = spawn();
     await untilLeader(client, first, 30_000);
     const second = spawn();
@@ -86,32 +84,6 @@ async function oneRun(client: SiteClient, leader: ChildHandle, signal: 'SIGTERM'
     if (result.agentId !== from) throw new Error(`run ${i + 1}: ${name} got ${String(result.status)} from ${String(result.agentId)}: ${String(result.error)}`);
   }
   throw new Error(`run ${i + 1}: ${from} kept applying commands after ${signal}`);
-}
-
-/** What the server grants a session asking for SESSION_TIMEOUT_MS (as the agents do). */
-async function negotiatedTimeout(zookeeper: string): Promise<number> {
-  const s = await connectSession({ connect: zookeeper, sessionTimeoutMs: SESSION_TIMEOUT_MS, connectTimeoutMs: 30_000 }, { logger: pino({ level: 'silent' }) });
-  try {
-    return s.negotiatedTimeoutMs;
-  } finally {
-    await s.close();
-  }
-}
-
-/** Agent ids of the lock queue, holder first ('?' for a node that names none). */
-async function queuedAgents(client: SiteClient): Promise<string[]> {
-  return (await client.lockQueue()).map((entry) => entry.agentId ?? '?');
-}
-
-function untilQueued(client: SiteClient, ids: string[]): Promise<true> {
-  return waitFor(
-    `lock queue ${ids.join(', ')}`,
-    async () => {
-      const queue = await queuedAgents(client);
-      return queue.length === ids.length && ids.every((id, k) => queue[k] === id);
-    },
-    { timeoutMs: 30_000, intervalMs: 50 },
-  );
 }
 
 function section(runs: FailoverRun[], sessionMs: number): Section {

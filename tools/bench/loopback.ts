@@ -1,8 +1,8 @@
 // A loopback site for the command, publish and failover measurements: simulated inverters served
 // in this process on one Modbus TCP port on 127.0.0.1, and agent configs that poll them.
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { freePort } from '../devtools/ports.js';
-import { SimulatedSite, frozenOptions } from '../../src/simulator/index.js';
+import { SimulatedSite, frozenOptions, type WriteRecord } from '../../src/simulator/index.js';
 import { readSite, writeSite, type DeviceSpec } from './site-config.js';
 
 export interface LoopbackSite {
@@ -15,8 +15,26 @@ export interface LoopbackSite {
   close(): Promise<void>;
 }
 
+export interface LoopbackOptions {
+  /** Keys added to each inverter's entry, for the simulator and the agents alike (e.g. a point on another revert window). */
+  deviceKeys?: Record<string, unknown>;
+  /** The session timeout in the simulator's file too, ms: its config passes the same checks (the fallback timing rule) as the agents'. */
+  sessionTimeoutMs?: number;
+  /** Every write the devices receive, as `gridkeeper simulate --write-log` records it. */
+  onWrite?: (record: WriteRecord) => void;
+  /** The simulator's log (default silent): its devices log their own revert timers running out. */
+  logger?: Logger;
+}
+
 /** `inverters` generic inverters (inv-1..inv-N, unit ids 1..N), frozen: values move only when set. */
-export async function startLoopbackSite(dir: string, site: string, zookeeper: string, inverters: number, pollIntervalMs = 1000): Promise<LoopbackSite> {
+export async function startLoopbackSite(
+  dir: string,
+  site: string,
+  zookeeper: string,
+  inverters: number,
+  pollIntervalMs = 1000,
+  opts: LoopbackOptions = {},
+): Promise<LoopbackSite> {
   const port = await freePort();
   // Bus timeout 500 ms: at most a quarter of the shortest session timeout used (4000 ms), as the config checks ask.
   const buses = [{ id: 'lan', port, timeoutMs: 500 }];
@@ -27,9 +45,22 @@ export async function startLoopbackSite(dir: string, site: string, zookeeper: st
     profile: 'generic-inverter',
     kind: 'inverter',
     pollIntervalMs,
+    ...(opts.deviceKeys ? { keys: opts.deviceKeys } : {}),
   }));
-  const simFile = writeSite(dir, `${site}-simulator`, { site, agentId: 'simulator', zookeeper, httpPort: null, buses, devices });
-  const sim = new SimulatedSite(readSite(simFile), { ...frozenOptions(), logger: pino({ level: 'silent' }) });
+  const simFile = writeSite(dir, `${site}-simulator`, {
+    site,
+    agentId: 'simulator',
+    zookeeper,
+    httpPort: null,
+    ...(opts.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: opts.sessionTimeoutMs } : {}),
+    buses,
+    devices,
+  });
+  const sim = new SimulatedSite(readSite(simFile), {
+    ...frozenOptions(),
+    logger: opts.logger ?? pino({ level: 'silent' }),
+    ...(opts.onWrite ? { onWrite: opts.onWrite } : {}),
+  });
   await sim.start();
   return {
     site,

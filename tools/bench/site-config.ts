@@ -27,6 +27,8 @@ export interface DeviceSpec {
   pollIntervalMs: number;
   /** For `profile: sunspec`: where the chain starts (default auto). */
   sunspec?: { baseAddress: number | 'auto' };
+  /** More keys of the device's entry (a point replacing the profile's, a watchdog), as a site file has them. */
+  keys?: Record<string, unknown>;
 }
 
 export interface SiteSpec {
@@ -60,6 +62,7 @@ export function writeSite(dir: string, name: string, spec: SiteSpec): string {
       profile: d.profile,
       pollIntervalMs: d.pollIntervalMs,
       ...(d.sunspec ? { sunspec: d.sunspec } : {}),
+      ...d.keys,
     })),
   };
   const file = path.join(dir, `${name}.yaml`);
