@@ -2,10 +2,14 @@
 // ZooKeeper coordination (session, ephemeral nodes, site lock, actuation gate, command queue) and
 // the HTTP endpoint. Polling never waits for ZooKeeper: with ZooKeeper down the agent keeps polling
 // and serving health, and acts on nothing (the gate stays closed).
+// One wall clock for everything a reader sees (CONTRACT.md section 9): `wall`, the local clock
+// corrected by ZooKeeper's (learnt from our own writes), stamps readAt, publishedAt, results and
+// setpoints and measures the page's and metrics' ages; /healthz and /metrics say how far off the
+// local clock is.
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../clock.js';
+import { CorrectedClock, systemClock, type Clock } from '../clock.js';
 import type { SiteConfig } from '../config/types.js';
-import { SiteClient, SiteCoordinator, type SessionState } from '../coordination/index.js';
+import { ServerClock, SiteClient, SiteCoordinator, type SessionState } from '../coordination/index.js';
 import type { BusStats } from '../drivers/modbus/bus.js';
 import { DeviceCommandHandler } from './command-handler.js';
 import { coordinationSettings } from './coordination-settings.js';
@@ -30,6 +34,7 @@ import { WritePause } from './write-pause.js';
 export interface AgentDeps {
   logger: Logger;
   version: string;
+  /** The local clock (default the system's); the agent corrects its wall time by ZooKeeper's. */
   clock?: Clock;
 }
 
@@ -39,10 +44,13 @@ const STALL_SLACK_MS = 2000;
 
 export class Agent {
   /** Bus counters are read when /metrics is scraped. */
-  readonly metrics = new AgentMetrics({ busStats: () => this.busStats() });
+  readonly metrics = new AgentMetrics({ busStats: () => this.busStats(), clockOffsetMs: () => this.wall.offsetMs() });
   readonly coordinator: SiteCoordinator;
   private readonly log: Logger;
+  /** The local clock: timers and monotonic time (the same as wall's). */
   private readonly clock: Clock;
+  /** The wall clock of everything we stamp or age: the local one corrected by ZooKeeper's (the coordinator's ServerClock). */
+  readonly wall: CorrectedClock;
   /** The config in force: the file's at start, the effective one after each reload. */
   private current: SiteConfig;
   /** Buses, drivers and pollers; a reload rebuilds what changed (modbus-side.ts). */
@@ -70,17 +78,18 @@ export class Agent {
   constructor(config: SiteConfig, deps: AgentDeps) {
     this.log = deps.logger.child({ component: 'agent' });
     this.clock = deps.clock ?? systemClock;
+    const serverClock = new ServerClock({ clock: this.clock });
+    this.wall = new CorrectedClock(this.clock, serverClock);
     this.current = config;
     this.modbus = new ModbusSide(config, {
       logger: deps.logger,
       metrics: this.metrics,
-      clock: this.clock,
+      clock: this.wall,
       watch: (id, poll) => this.keeper.poll(id, poll),
     });
     this.holdWriter = new HoldWriter(config.devices, this.modbus.drivers, {
       logger: deps.logger,
-      clock: this.clock,
-      wallNowMs: () => this.coordinator.serverClock.nowMs() ?? this.clock.nowMs(),
+      clock: this.wall,
     });
     this.handler = new ReloadableCommandHandler(new DeviceCommandHandler(config, this.modbus.drivers, this.holdWriter), this.writes);
     // Reads the credentials file: throws CredentialsError for an unusable one, before anything runs.
@@ -89,6 +98,7 @@ export class Agent {
       handler: this.handler,
       version: deps.version,
       clock: this.clock,
+      serverClock,
     });
     this.keeper = new SetpointKeeper({
       devices: config.devices,
@@ -111,14 +121,15 @@ export class Agent {
         maxIntervalMs: () => this.current.publish.maxIntervalMs,
         intervalMs: () => this.current.publish.intervalMs,
       },
-      this.clock,
+      this.wall,
     );
+    this.wall.onCorrected((offsetMs) => this.clockCorrected(offsetMs));
     const units = new PointUnits(config.devices, this.modbus.drivers);
     this.units = units;
-    this.pointMetrics = new PointMetrics(this.metrics, { readings: () => this.readings(), units, clock: this.clock });
-    this.history = new ReadingsHistory({ readings: () => this.readings(), clock: this.clock });
+    this.pointMetrics = new PointMetrics(this.metrics, { readings: () => this.readings(), units, clock: this.wall });
+    this.history = new ReadingsHistory({ readings: () => this.readings(), clock: this.wall });
     // The operator's view of the tree, read on our own session (one client of the tree: SiteClient).
-    const operator = new SiteClient(this.coordinator.session, this.coordinator.paths, { clock: this.clock });
+    const operator = new SiteClient(this.coordinator.session, this.coordinator.paths, { clock: this.wall });
     const httpLog = deps.logger.child({ component: 'http' });
     this.siteView = new SiteViewCache({
       // Kept cut to what the page shows: the whole view would hold every agent's parsed readings.
@@ -144,7 +155,7 @@ export class Agent {
         units,
         history: this.history,
         view: this.siteView,
-        clock: this.clock,
+        clock: this.wall,
       },
       { logger: httpLog },
     );
@@ -210,12 +221,14 @@ export class Agent {
     const zookeeper = this.coordinator.state;
     const allOk = Object.values(devices).every((s) => s === 'ok' || s === 'standby');
     const dup = this.coordinator.duplicateOf;
+    const offsetMs = this.wall.offsetMs();
     return {
       status: zookeeper === 'connected' && allOk && !stalled && dup === null ? 'ok' : 'degraded',
       zookeeper,
       leader: this.leader,
       devices,
       ...(dup === null ? {} : { duplicateOf: { host: dup.host, pid: dup.pid, since: dup.since } }),
+      clockOffsetMs: offsetMs === null ? null : Math.round(offsetMs),
       stalled,
     };
   }
@@ -280,10 +293,25 @@ export class Agent {
   }
 
   private publish(): void {
+    // Nothing to hand over before ZooKeeper's clock is known: no snapshot can reach ZooKeeper before
+    // our first write there (the agent node's create), which teaches it; stamped before, it would
+    // carry the local clock's time.
+    if (!this.wall.corrected) return;
     const snapshot = this.publisher.next(this.leader, this.readings());
     if (snapshot === null) return;
     this.coordinator.publishReadings(snapshot);
     this.metrics.publishes.inc();
+  }
+
+  /**
+   * ZooKeeper's clock became known (at our first write, a moment after connecting): the readAt of
+   * the values held now was stamped by the local clock, so it is corrected, and the next publish
+   * writes a snapshot even if no value moved, so that none stamped by the wrong clock stays in
+   * ZooKeeper until the alive write.
+   */
+  private clockCorrected(offsetMs: number): void {
+    for (const p of this.modbus.pollers()) p.correctReadAt(offsetMs);
+    this.publisher.rewrite();
   }
 
   private onSessionState(state: SessionState): void {

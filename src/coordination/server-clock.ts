@@ -5,7 +5,9 @@
 // send and our receive: that pins the offset between the server clock and our MONOTONIC clock to
 // within half the round trip. Monotonic rather than Date.now(): the offset then survives NTP jumps.
 // Of the samples of the last `windowMs` the one with the shortest round trip wins.
-import type { Clock } from '../clock.js';
+// It is the TimeReference of the agent's one wall clock (CorrectedClock in clock.ts): how far the
+// local wall clock is off is CorrectedClock.offsetMs().
+import type { Clock, TimeReference } from '../clock.js';
 
 interface Sample {
   atMonoMs: number;
@@ -13,7 +15,7 @@ interface Sample {
   rttMs: number;
 }
 
-export class ServerClock {
+export class ServerClock implements TimeReference {
   private samples: Sample[] = [];
   private readonly windowMs: number;
 
@@ -48,12 +50,6 @@ export class ServerClock {
   sampleAgeMs(): number | null {
     const last = this.samples[this.samples.length - 1];
     return last === undefined ? null : this.deps.clock.monotonicMs() - last.atMonoMs;
-  }
-
-  /** Server time minus local wall-clock time, ms (for logs: how wrong the local clock is). */
-  wallClockSkewMs(): number | null {
-    const now = this.nowMs();
-    return now === null ? null : now - this.deps.clock.nowMs();
   }
 
   private best(): Sample | null {
