@@ -166,3 +166,23 @@ describe('gridkeeper_clock_offset_seconds', () => {
     expect(await metrics.text()).toMatch(/^gridkeeper_clock_offset_seconds -2\.5$/m);
   });
 });
+
+describe('ServerClock', () => {
+  it('uses the sample of the shortest round trip in its window, and the next best once that one ages out', () => {
+    const local = localClock(0);
+    const server = new ServerClock({ clock: local }, { windowMs: 1000 });
+    // A quick write at 0 whose server time says +7 ms, a slow one at 600 ms saying +0.
+    server.observe(0, 2, TRUE_START_MS + 1 + 7);
+    server.observe(600, 700, TRUE_START_MS + 650);
+    local.t = 800;
+    expect(server.nowMs()).toBe(TRUE_START_MS + 800 + 7);
+    expect(server.uncertaintyMs()).toBe(1);
+    // 1000 ms after the quick one, only the slow one is left.
+    local.t = 1100;
+    expect(server.nowMs()).toBe(TRUE_START_MS + 1100);
+    expect(server.uncertaintyMs()).toBe(50);
+    // The newest is kept however old.
+    local.t = 10_000;
+    expect(server.nowMs()).toBe(TRUE_START_MS + 10_000);
+  });
+});

@@ -17,6 +17,8 @@ interface Sample {
 
 export class ServerClock implements TimeReference {
   private samples: Sample[] = [];
+  /** The sample of the shortest round trip among `samples`: read at every stamp (each poll), so kept, not searched. */
+  private bestSample: Sample | null = null;
   private readonly windowMs: number;
 
   constructor(
@@ -30,7 +32,9 @@ export class ServerClock implements TimeReference {
   observe(sentMonoMs: number, receivedMonoMs: number, serverTimeMs: number): void {
     if (!Number.isFinite(serverTimeMs) || receivedMonoMs < sentMonoMs) return;
     const midMs = (sentMonoMs + receivedMonoMs) / 2;
-    this.samples.push({ atMonoMs: receivedMonoMs, offsetMs: serverTimeMs - midMs, rttMs: receivedMonoMs - sentMonoMs });
+    const sample = { atMonoMs: receivedMonoMs, offsetMs: serverTimeMs - midMs, rttMs: receivedMonoMs - sentMonoMs };
+    this.samples.push(sample);
+    if (this.bestSample === null || sample.rttMs < this.bestSample.rttMs) this.bestSample = sample;
     this.prune();
   }
 
@@ -54,14 +58,16 @@ export class ServerClock implements TimeReference {
 
   private best(): Sample | null {
     this.prune();
-    let best: Sample | null = null;
-    for (const s of this.samples) if (best === null || s.rttMs < best.rttMs) best = s;
-    return best;
+    return this.bestSample;
   }
 
-  /** Drops samples older than the window, but always keeps the newest one. */
+  /** Drops samples older than the window, but always keeps the newest one; finds the best anew when it went. */
   private prune(): void {
     const cutoff = this.deps.clock.monotonicMs() - this.windowMs;
-    while (this.samples.length > 1 && (this.samples[0]?.atMonoMs ?? 0) < cutoff) this.samples.shift();
+    let bestGone = false;
+    while (this.samples.length > 1 && (this.samples[0]?.atMonoMs ?? 0) < cutoff) bestGone = this.samples.shift() === this.bestSample || bestGone;
+    if (!bestGone) return;
+    this.bestSample = null;
+    for (const s of this.samples) if (this.bestSample === null || s.rttMs < this.bestSample.rttMs) this.bestSample = s;
   }
 }

@@ -3,7 +3,8 @@
 // made so by Debian's libfaketime (package `faketime`), against a real ZooKeeper server and a
 // `gridkeeper simulate` process. Its readings (publishedAt, readAt), its agent document's startedAt
 // and its command results carry ZooKeeper's time, /healthz and /metrics say the clock is a year
-// off, and the log says so once.
+// off, and the log says so once; its site page, in chromium, says the gateway's clock is a year
+// behind and shows its devices fresh (aged by the corrected clock), not a year stale.
 //
 // libfaketime is preloaded into the agent's own process (LD_PRELOAD and FAKETIME, what the
 // `faketime` command sets) rather than run through the `faketime` command: that command forks, waits
@@ -13,10 +14,12 @@
 // CLOCK_MONOTONIC a year too, which libuv's timers and the ZooKeeper client's timeouts read.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAllChildren } from '../../tools/devtools/processes.js';
 import { waitFor } from '../../tools/devtools/wait.js';
 import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
+import { launchChromium } from './chromium.js';
 import { closeSiteClients, E2eSite, logLines, timeOf } from './harness.js';
 
 const YEAR_MS = 365 * 86_400_000;
@@ -40,12 +43,14 @@ function libfaketime(): string {
 }
 
 let zk: ZkServer;
+let browser: Browser | null = null;
 
 beforeAll(async () => {
   zk = await startZooKeeper({ tickTimeMs: 200 });
 });
 
 afterAll(async () => {
+  await browser?.close();
   await killAllChildren();
   await closeSiteClients();
   await zk?.stop();
@@ -116,6 +121,26 @@ describe('an agent process whose clock is a year behind (libfaketime)', () => {
     expect(line.level).toBe(40);
     expect(Math.abs((line.clockOffsetMs as number) - YEAR_MS)).toBeLessThan(OFFSET_CLOSE_MS);
     expect(logLines(a.child, 'site lock acquired: leader')).toHaveLength(1);
+
+    // The site page: the gateway's clock said to be a year behind; its devices fresh (ages by the
+    // corrected clock), not a year stale; its own agent started seconds ago, not a year.
+    browser = await launchChromium();
+    const page = await browser.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') consoleErrors.push(msg.text());
+    });
+    page.on('pageerror', (err) => consoleErrors.push(String(err)));
+    await page.goto(`http://127.0.0.1:${a.httpPort}/`, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('#banner p.clock-off', { timeout: 15_000 });
+    const banner = await page.$eval('#banner p.clock-off', (p) => p.textContent);
+    expect(banner).toContain('365 days behind');
+    await page.waitForSelector('[data-device="inv-1"][data-status="ok"][data-stale="false"]', { timeout: 15_000 });
+    await page.waitForSelector('tr[data-agent="gw-a"]', { timeout: 15_000 });
+    const started = await page.$eval('tr[data-agent="gw-a"] td:nth-child(7)', (td) => td.textContent);
+    expect(started).toMatch(/^\d+(\.\d)? s ago$|^\d+ min \d+ s ago$/);
+    await page.close();
+    expect(consoleErrors).toEqual([]);
 
     await a.child.stop();
   }, 90_000);

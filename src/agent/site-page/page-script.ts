@@ -278,7 +278,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
     }
     if (typeof a.clockOffsetMs === 'number' && Math.abs(a.clockOffsetMs) > CLOCK_OFF_MS) {
       notes.push(el('p', { class: 'clock-off', 'data-clock-offset-ms': a.clockOffsetMs },
-        'The clock of the gateway running agent ' + doc.agentId + ' is ' + duration(Math.abs(a.clockOffsetMs)) + (a.clockOffsetMs > 0 ? ' behind' : ' ahead of') +
+        'The clock of the gateway running agent ' + doc.agentId + ' is ' + duration(Math.round(Math.abs(a.clockOffsetMs) / 1000) * 1000) + (a.clockOffsetMs > 0 ? ' behind' : ' ahead of') +
         ' ZooKeeper\'s (is NTP running there?). Times on this page and in ZooKeeper are by ZooKeeper\'s clock, so they are right.'));
     }
     if (a.stalled) bad('The poll loop of agent ' + doc.agentId + ' has stalled: its readings are not being refreshed.');
