@@ -109,7 +109,7 @@ describe('DevicePoller with a dead device', () => {
     let dead = true;
     // Stands in for the driver of a device that does not answer (the real one: test/e2e/quiet-logs).
     const source = { poll: () => (dead ? Promise.reject(timeout()) : Promise.resolve({ activePower: 1 })) };
-    const metrics = new AgentMetrics({ busStats: () => [] });
+    const metrics = new AgentMetrics({ busStats: () => [], clockOffsetMs: () => null });
     const poller = new DevicePoller(device, source, { logger: logger.child({ device: 'inv-1' }), metrics, busId: 'lan', active: () => true, clock });
     poller.start();
     await clock.advance(HOUR_MS);

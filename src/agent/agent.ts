@@ -2,10 +2,14 @@
 // ZooKeeper coordination (session, ephemeral nodes, site lock, actuation gate, command queue) and
 // the HTTP endpoint. Polling never waits for ZooKeeper: with ZooKeeper down the agent keeps polling
 // and serving health, and acts on nothing (the gate stays closed).
+// One wall clock for everything a reader sees (CONTRACT.md section 9): `wall`, the local clock
+// corrected by ZooKeeper's (learnt from our own writes), stamps readAt, publishedAt, results and
+// setpoints and measures the page's and metrics' ages; /healthz and /metrics say how far off the
+// local clock is.
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../clock.js';
+import { CorrectedClock, systemClock, type Clock } from '../clock.js';
 import type { SiteConfig } from '../config/types.js';
-import { SiteClient, SiteCoordinator, type SessionState } from '../coordination/index.js';
+import { ServerClock, SiteClient, SiteCoordinator, type SessionState } from '../coordination/index.js';
 import type { BusStats } from '../drivers/modbus/bus.js';
 import { DeviceCommandHandler } from './command-handler.js';
 import { coordinationSettings } from './coordination-settings.js';
@@ -31,6 +35,7 @@ import { WritePause } from './write-pause.js';
 export interface AgentDeps {
   logger: Logger;
   version: string;
+  /** The local clock (default the system's); the agent corrects its wall time by ZooKeeper's. */
   clock?: Clock;
 }
 
@@ -40,10 +45,13 @@ const STALL_SLACK_MS = 2000;
 
 export class Agent {
   /** Bus counters are read when /metrics is scraped. */
-  readonly metrics = new AgentMetrics({ busStats: () => this.busStats() });
+  readonly metrics = new AgentMetrics({ busStats: () => this.busStats(), clockOffsetMs: () => this.wall.offsetMs() });
   readonly coordinator: SiteCoordinator;
   private readonly log: Logger;
+  /** The local clock: timers and monotonic time (the same as wall's). */
   private readonly clock: Clock;
+  /** The wall clock of everything we stamp or age: the local one corrected by ZooKeeper's (the coordinator's ServerClock). */
+  readonly wall: CorrectedClock;
   /** The config in force: the file's at start, the effective one after each reload. */
   private current: SiteConfig;
   /** Buses, drivers and pollers; a reload rebuilds what changed (modbus-side.ts). */
@@ -73,18 +81,19 @@ export class Agent {
   constructor(config: SiteConfig, deps: AgentDeps) {
     this.log = deps.logger.child({ component: 'agent' });
     this.clock = deps.clock ?? systemClock;
+    const serverClock = new ServerClock({ clock: this.clock });
+    this.wall = new CorrectedClock(this.clock, serverClock);
     this.current = config;
     this.modbus = new ModbusSide(config, {
       logger: deps.logger,
       metrics: this.metrics,
-      clock: this.clock,
+      clock: this.wall,
       watch: (id, poll) => this.keeper.poll(id, poll),
       polled: (id) => this.pacer.polled(() => this.deviceChanged(id)),
     });
     this.holdWriter = new HoldWriter(config.devices, this.modbus.drivers, {
       logger: deps.logger,
-      clock: this.clock,
-      wallNowMs: () => this.coordinator.serverClock.nowMs() ?? this.clock.nowMs(),
+      clock: this.wall,
     });
     this.handler = new ReloadableCommandHandler(new DeviceCommandHandler(config, this.modbus.drivers, this.holdWriter), this.writes);
     // Reads the credentials file: throws CredentialsError for an unusable one, before anything runs.
@@ -93,6 +102,7 @@ export class Agent {
       handler: this.handler,
       version: deps.version,
       clock: this.clock,
+      serverClock,
     });
     this.keeper = new SetpointKeeper({
       devices: config.devices,
@@ -115,7 +125,7 @@ export class Agent {
         maxIntervalMs: () => this.current.publish.maxIntervalMs,
         intervalMs: () => this.current.publish.intervalMs,
       },
-      this.clock,
+      this.wall,
     );
     this.pacer = new PublishPacer({
       clock: this.clock,
@@ -123,12 +133,13 @@ export class Agent {
       pollsBusy: (withinMs) => this.modbus.pollsBusy(withinMs),
       publish: () => this.publish(),
     });
+    this.wall.onCorrected((offsetMs) => this.clockCorrected(offsetMs));
     const units = new PointUnits(config.devices, this.modbus.drivers);
     this.units = units;
-    this.pointMetrics = new PointMetrics(this.metrics, { readings: () => this.readings(), units, clock: this.clock });
-    this.history = new ReadingsHistory({ readings: () => this.readings(), clock: this.clock });
+    this.pointMetrics = new PointMetrics(this.metrics, { readings: () => this.readings(), units, clock: this.wall });
+    this.history = new ReadingsHistory({ readings: () => this.readings(), clock: this.wall });
     // The operator's view of the tree, read on our own session (one client of the tree: SiteClient).
-    const operator = new SiteClient(this.coordinator.session, this.coordinator.paths, { clock: this.clock });
+    const operator = new SiteClient(this.coordinator.session, this.coordinator.paths, { clock: this.wall });
     const httpLog = deps.logger.child({ component: 'http' });
     this.siteView = new SiteViewCache({
       // Kept cut to what the page shows: the whole view would hold every agent's parsed readings.
@@ -154,7 +165,7 @@ export class Agent {
         units,
         history: this.history,
         view: this.siteView,
-        clock: this.clock,
+        clock: this.wall,
       },
       { logger: httpLog },
     );
@@ -221,12 +232,14 @@ export class Agent {
     const zookeeper = this.coordinator.state;
     const allOk = Object.values(devices).every((s) => s === 'ok' || s === 'standby');
     const dup = this.coordinator.duplicateOf;
+    const offsetMs = this.wall.offsetMs();
     return {
       status: zookeeper === 'connected' && allOk && !stalled && dup === null ? 'ok' : 'degraded',
       zookeeper,
       leader: this.leader,
       devices,
       ...(dup === null ? {} : { duplicateOf: { host: dup.host, pid: dup.pid, since: dup.since } }),
+      clockOffsetMs: offsetMs === null ? null : Math.round(offsetMs),
       stalled,
     };
   }
@@ -292,6 +305,10 @@ export class Agent {
 
   /** Writes a readings snapshot if the publisher finds one worth writing; true when it did. */
   private publish(): boolean {
+    // Nothing to hand over before ZooKeeper's clock is known: no snapshot can reach ZooKeeper before
+    // our first write there (the agent node's create), which teaches it; stamped before, it would
+    // carry the local clock's time.
+    if (!this.wall.corrected) return false;
     const snapshot = this.publisher.next(this.leader, this.readings());
     if (snapshot === null) return false;
     this.coordinator.publishReadings(snapshot);
@@ -305,6 +322,17 @@ export class Agent {
     if (reading === undefined) return false;
     const fallback = this.keeper.fallbackOf(id);
     return this.publisher.deviceChanged(id, fallback === undefined ? reading : { ...reading, fallback });
+  }
+
+  /**
+   * ZooKeeper's clock became known (at our first write, a moment after connecting): the readAt of
+   * the values held now was stamped by the local clock, so it is corrected, and the next publish
+   * writes a snapshot even if no value moved, so that none stamped by the wrong clock stays in
+   * ZooKeeper until the alive write.
+   */
+  private clockCorrected(offsetMs: number): void {
+    for (const p of this.modbus.pollers()) p.correctReadAt(offsetMs);
+    this.publisher.rewrite();
   }
 
   private onSessionState(state: SessionState): void {

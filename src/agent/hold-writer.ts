@@ -30,9 +30,8 @@ export interface WriteHistory {
 
 export interface HoldWriterDeps {
   logger: Logger;
+  /** The agent's clock: its wall time, stamped in documents, is ZooKeeper-corrected (CONTRACT.md section 9). */
   clock: Clock;
-  /** Wall time for documents: ZooKeeper-corrected (CONTRACT.md section 9). */
-  wallNowMs: () => number;
 }
 
 export class HoldWriter {
@@ -149,7 +148,7 @@ export class HoldWriter {
   private async tracked<T extends { readBack: ReadValue } | void>(device: string, point: string, value: PointValue, fn: () => Promise<T>): Promise<T> {
     const k = key(device, point);
     const startedMonoMs = this.deps.clock.monotonicMs();
-    const wallMs = this.deps.wallNowMs();
+    const wallMs = this.deps.clock.nowMs();
     const h: WriteHistory = this.history.get(k) ?? { startedMonoMs, endedMonoMs: -1, value, ok: false, readBack: null, refreshedAt: null, refreshedMonoMs: null };
     h.startedMonoMs = startedMonoMs;
     h.value = value;

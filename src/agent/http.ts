@@ -10,6 +10,12 @@ export interface Health {
   devices: Record<string, string>;
   /** Another live agent has our agent id (we neither publish nor queue for the lock meanwhile). */
   duplicateOf?: { host: string | null; pid: number | null; since: string };
+  /**
+   * ZooKeeper's clock minus the local wall clock, ms, rounded: positive when the local clock is
+   * behind. Every time the agent writes is corrected by it (CONTRACT.md section 9). null until the
+   * agent's first write to ZooKeeper taught it ZooKeeper's clock.
+   */
+  clockOffsetMs: number | null;
   /** true when the poll loop has stalled: /healthz answers 503. */
   stalled: boolean;
 }

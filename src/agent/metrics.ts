@@ -1,12 +1,22 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BusStats } from '../drivers/modbus/bus.js';
+import { familyHead, sampleValue } from './metrics-text.js';
 import { PollDurations } from './poll-durations.js';
 
 /** What the metrics read at scrape time. */
 export interface MetricSources {
   /** The counters of the buses that are open now. */
   busStats(): readonly BusStats[];
+  /** ZooKeeper's clock minus the local wall clock, ms; null while unknown. */
+  clockOffsetMs(): number | null;
 }
+
+const CLOCK_OFFSET = 'gridkeeper_clock_offset_seconds';
+const CLOCK_OFFSET_HEAD = familyHead(
+  CLOCK_OFFSET,
+  "ZooKeeper's clock minus the local wall clock, in seconds (positive: the local clock is behind); every time the agent writes is corrected by it",
+  'gauge',
+);
 
 /**
  * The agent's Prometheus metrics, on a registry of its own (no global state: two agents in one
@@ -105,11 +115,17 @@ export class AgentMetrics {
   private readonly textFamilies: Array<() => string[]> = [];
 
   /** Without sources (a benchmark of the poll path), the bus gauges stay empty. */
-  constructor(private readonly sources: MetricSources = { busStats: () => [] }) {
+  constructor(private readonly sources: MetricSources = { busStats: () => [], clockOffsetMs: () => null }) {
     // Event-loop lag sampled every 100 ms, not prom-client's default 10 ms: enough for a dashboard,
     // and an idle gateway should not wake up a hundred times a second to measure itself.
     collectDefaultMetrics({ register: this.registry, prefix: 'gridkeeper_process_', eventLoopMonitoringPrecision: 100 });
     this.addTextFamilies(() => this.pollDuration.textPieces());
+    // Written here rather than as a prom-client Gauge: one without labels always has a sample (0
+    // before it is set), and an offset not yet measured is no sample, not 0.
+    this.addTextFamilies(() => {
+      const offsetMs = this.sources.clockOffsetMs();
+      return [offsetMs === null ? CLOCK_OFFSET_HEAD : `${CLOCK_OFFSET_HEAD}\n${CLOCK_OFFSET} ${sampleValue(offsetMs / 1000)}`];
+    });
     for (const s of ['connecting', 'connected', 'suspended', 'lost']) this.zookeeperState.set({ state: s }, 0);
     this.leader.set(0);
   }

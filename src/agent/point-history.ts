@@ -60,6 +60,10 @@ class DeviceHistory {
     const atMs = Date.parse(reading.readAt);
     if (!Number.isFinite(atMs)) return;
     this.lastReadAt = reading.readAt;
+    // Earlier than the newest sample: the agent's clock was corrected backwards (ZooKeeper's clock
+    // became known, and the local one had been ahead). Samples on both sides of the jump would draw
+    // nonsense, and those before it are stamped in the future: start over.
+    if (this.count > 0 && atMs < (this.times[(this.next - 1 + this.size) % this.size] ?? 0)) this.count = 0;
     const i = this.next;
     this.times[i] = atMs;
     for (const ring of this.values.values()) ring[i] = NaN;

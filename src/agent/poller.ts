@@ -47,6 +47,7 @@ export class DevicePoller {
       busId: string;
       /** false puts the device in standby (leaderOnly bus while not leader). */
       active: () => boolean;
+      /** Schedules by its monotonic time, stamps readAt by its wall time (the agent's: ZooKeeper-corrected). */
       clock?: Clock;
       /** Called when a poll has ended and its reading is in place (ok or error). */
       polled?: () => void;
@@ -91,6 +92,16 @@ export class DevicePoller {
     this.timer.stop();
   }
 
+  /**
+   * The clock stamping readAt was corrected by `offsetMs` (ZooKeeper's clock became known,
+   * CorrectedClock.onCorrected): the readAt of the values held now was local time, and is made
+   * corrected time the same way.
+   */
+  correctReadAt(offsetMs: number): void {
+    const readAtMs = this.state.readAt === null ? NaN : Date.parse(this.state.readAt);
+    if (Number.isFinite(readAtMs)) this.state = { ...this.state, readAt: new Date(readAtMs + offsetMs).toISOString() };
+  }
+
   /** Re-evaluate `active()` now: leadership changed. */
   refresh(): void {
     if (!this.deps.active() && this.state.status !== 'standby') {
@@ -111,7 +122,7 @@ export class DevicePoller {
     try {
       const values = await this.source.poll();
       if (!this.deps.active()) return this.refresh(); // leadership went while we read
-      this.state = { kind: this.device.kind, status: 'ok', readAt: new Date().toISOString(), values, error: null };
+      this.state = { kind: this.device.kind, status: 'ok', readAt: new Date(this.clock.nowMs()).toISOString(), values, error: null };
       this.series.ok.inc();
       this.setUp(true);
       this.outage.succeeded();

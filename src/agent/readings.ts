@@ -49,7 +49,8 @@ export class ReadingsPublisher {
     site: string,
     agentId: string,
     private readonly policy: PublishPolicy = EVERY_CHANGE,
-    private readonly clock: Pick<Clock, 'monotonicMs'> = systemClock,
+    /** Monotonic time for the alive write; wall time stamps publishedAt (the agent's: ZooKeeper-corrected). */
+    private readonly clock: Pick<Clock, 'monotonicMs' | 'nowMs'> = systemClock,
   ) {
     this.head = `{"site":${JSON.stringify(site)},"agentId":${JSON.stringify(agentId)}`;
   }
@@ -57,6 +58,11 @@ export class ReadingsPublisher {
   /** Snapshots written so far. */
   get written(): number {
     return this.seq;
+  }
+
+  /** The next call writes a snapshot whatever changed (the readAt stamps were corrected: Agent). */
+  rewrite(): void {
+    this.lastWrittenMonoMs = Number.NEGATIVE_INFINITY;
   }
 
   /** The JSON text of the next snapshot to write, or null when it is not worth writing yet. */
@@ -68,7 +74,7 @@ export class ReadingsPublisher {
     this.lastWrittenMonoMs = nowMs;
     this.published = new Map([...frames].map(([id, frame]) => [id, { frame, values: devices[id]?.values ?? {} }]));
     this.seq += 1;
-    return `${this.head},"seq":${this.seq},"publishedAt":"${new Date().toISOString()}","leader":${leader},"devices":${JSON.stringify(devices)}}`;
+    return `${this.head},"seq":${this.seq},"publishedAt":"${new Date(this.clock.nowMs()).toISOString()}","leader":${leader},"devices":${JSON.stringify(devices)}}`;
   }
 
   /**

@@ -11,11 +11,10 @@
 // When the other's node goes, `clear()` says so once and deletes our conflict node; the coordinator
 // then publishes and queues as usual.
 import type { Logger } from 'pino';
-import type { Clock } from '../clock.js';
+import type { Clock, CorrectedClock } from '../clock.js';
 import { EphemeralNode } from './ephemeral-node.js';
 import type { DuplicateAgentError } from './errors.js';
 import type { SitePaths } from './paths.js';
-import type { ServerClock } from './server-clock.js';
 import type { ZkSession } from './session.js';
 import type { ZkAcl } from './zk-client.js';
 
@@ -46,7 +45,7 @@ export class AgentConflict {
 
   constructor(
     private readonly opts: AgentConflictOptions,
-    private readonly deps: { session: ZkSession; logger: Logger; clock: Clock; serverClock: ServerClock },
+    private readonly deps: { session: ZkSession; logger: Logger; clock: Clock; wallClock: CorrectedClock },
   ) {
     this.log = deps.logger.child({ component: 'agent-conflict' });
   }
@@ -59,9 +58,8 @@ export class AgentConflict {
   /** The agents/ node stayed another live session's for a session timeout. */
   report(err: DuplicateAgentError): void {
     if (this.currentValue?.sessionId === err.ownerSessionId) return;
-    const nowMs = this.deps.serverClock.nowMs() ?? this.deps.clock.nowMs();
     const other = { host: err.holder.host, pid: err.holder.pid, sessionId: err.ownerSessionId };
-    this.currentValue = { ...other, since: new Date(nowMs).toISOString() };
+    this.currentValue = { ...other, since: this.deps.wallClock.isoNow() };
     this.log.error(
       { agentId: this.opts.agentId, duplicateOf: { ...other, startedAt: err.holder.startedAt }, self: { host: this.opts.host, pid: this.opts.pid } },
       `another live agent has agent id ${this.opts.agentId}: host ${err.holder.host ?? '?'} pid ${err.holder.pid ?? '?'} ` +

@@ -24,7 +24,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { ActuationGate } from './actuation-gate.js';
-import type { Clock } from '../clock.js';
+import type { Clock, CorrectedClock } from '../clock.js';
 import { parseCommand, type CommandHandler, type CommandStatus, type ResultDocument } from './command.js';
 import { isZkError } from './errors.js';
 import type { HeldSetpoints } from './held-setpoints.js';
@@ -58,6 +58,8 @@ export interface CommandQueueDeps {
   gate: ActuationGate;
   handler: CommandHandler;
   serverClock: ServerClock;
+  /** The wall clock of the times we write (results, setpoints): the local one corrected by serverClock. */
+  wallClock: CorrectedClock;
   /** Makes a write whose Stat teaches the ServerClock (used when it has no recent sample). */
   clockProbe?: () => Promise<unknown>;
   /** Held setpoints (CONTRACT.md section 7); absent: commands are one-shot writes. */
@@ -202,7 +204,7 @@ export class CommandQueue extends EventEmitter<{ result: [name: string, result: 
       if (isZkError(err, 'NONODE')) return 'done'; // deleted meanwhile
       throw err;
     }
-    const startedAt = this.isoNow();
+    const startedAt = this.deps.wallClock.isoNow();
     const parsed = parseCommand(got.data);
     if (got.stat.version !== 0) {
       // Commands are created with an open ACL by most clients (and by every client until its
@@ -287,7 +289,7 @@ export class CommandQueue extends EventEmitter<{ result: [name: string, result: 
       lock: fence.lock,
       token: fence.token,
       startedAt: r.startedAt,
-      finishedAt: this.isoNow(),
+      finishedAt: this.deps.wallClock.isoNow(),
       readBack: r.readBack ?? null,
       error: r.error,
     };
@@ -327,11 +329,6 @@ export class CommandQueue extends EventEmitter<{ result: [name: string, result: 
 
   private serverNowMs(): Promise<{ nowMs: number; uncertaintyMs: number } | null> {
     return serverNow(this.deps.serverClock, this.deps.clockProbe, (err) => this.log.debug({ err }, 'clock probe failed'));
-  }
-
-  /** Times in results: ZooKeeper's clock when known (consistent across agents), else the local one. */
-  private isoNow(): string {
-    return new Date(this.deps.serverClock.nowMs() ?? this.deps.clock.nowMs()).toISOString();
   }
 
   private retryDelayMs(): number {

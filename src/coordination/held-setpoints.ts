@@ -19,7 +19,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { ActuationGate } from './actuation-gate.js';
-import type { Clock } from '../clock.js';
+import type { Clock, CorrectedClock } from '../clock.js';
 import type { Command, CommandHandler } from './command.js';
 import { setpointName, type SitePaths } from './paths.js';
 import { SerialRunner } from './serial-runner.js';
@@ -51,6 +51,8 @@ export interface HeldSetpointsDeps {
   gate: ActuationGate;
   handler: CommandHandler;
   serverClock: ServerClock;
+  /** The wall clock of the times we write (results, setpoints): the local one corrected by serverClock. */
+  wallClock: CorrectedClock;
   /** Makes a write whose Stat teaches the ServerClock (used when it has no recent sample). */
   clockProbe?: () => Promise<unknown>;
   logger: Logger;
@@ -165,7 +167,7 @@ export class HeldSetpoints extends EventEmitter<{ change: []; ready: [] }> {
         value: cmd.value,
         command: name,
         token: fence.token,
-        setAt: this.isoNow(),
+        setAt: this.deps.wallClock.isoNow(),
         holdUntil: cmd.holdMs === undefined ? null : new Date(ctimeMs + cmd.holdMs).toISOString(),
         agentId: this.opts.agentId,
         issuedBy: cmd.issuedBy ?? null,
@@ -306,10 +308,6 @@ export class HeldSetpoints extends EventEmitter<{ change: []; ready: [] }> {
 
   private now(): Promise<ServerNow | null> {
     return serverNow(this.deps.serverClock, this.deps.clockProbe, (err) => this.log.debug({ err }, 'clock probe failed'));
-  }
-
-  private isoNow(): string {
-    return new Date(this.deps.serverClock.nowMs() ?? this.deps.clock.nowMs()).toISOString();
   }
 
   private retryIn(ms: number): void {

@@ -5,7 +5,9 @@
 // send and our receive: that pins the offset between the server clock and our MONOTONIC clock to
 // within half the round trip. Monotonic rather than Date.now(): the offset then survives NTP jumps.
 // Of the samples of the last `windowMs` the one with the shortest round trip wins.
-import type { Clock } from '../clock.js';
+// It is the TimeReference of the agent's one wall clock (CorrectedClock in clock.ts): how far the
+// local wall clock is off is CorrectedClock.offsetMs().
+import type { Clock, TimeReference } from '../clock.js';
 
 interface Sample {
   atMonoMs: number;
@@ -13,8 +15,10 @@ interface Sample {
   rttMs: number;
 }
 
-export class ServerClock {
+export class ServerClock implements TimeReference {
   private samples: Sample[] = [];
+  /** The sample of the shortest round trip among `samples`: read at every stamp (each poll), so kept, not searched. */
+  private bestSample: Sample | null = null;
   private readonly windowMs: number;
 
   constructor(
@@ -28,7 +32,9 @@ export class ServerClock {
   observe(sentMonoMs: number, receivedMonoMs: number, serverTimeMs: number): void {
     if (!Number.isFinite(serverTimeMs) || receivedMonoMs < sentMonoMs) return;
     const midMs = (sentMonoMs + receivedMonoMs) / 2;
-    this.samples.push({ atMonoMs: receivedMonoMs, offsetMs: serverTimeMs - midMs, rttMs: receivedMonoMs - sentMonoMs });
+    const sample = { atMonoMs: receivedMonoMs, offsetMs: serverTimeMs - midMs, rttMs: receivedMonoMs - sentMonoMs };
+    this.samples.push(sample);
+    if (this.bestSample === null || sample.rttMs < this.bestSample.rttMs) this.bestSample = sample;
     this.prune();
   }
 
@@ -50,22 +56,18 @@ export class ServerClock {
     return last === undefined ? null : this.deps.clock.monotonicMs() - last.atMonoMs;
   }
 
-  /** Server time minus local wall-clock time, ms (for logs: how wrong the local clock is). */
-  wallClockSkewMs(): number | null {
-    const now = this.nowMs();
-    return now === null ? null : now - this.deps.clock.nowMs();
-  }
-
   private best(): Sample | null {
     this.prune();
-    let best: Sample | null = null;
-    for (const s of this.samples) if (best === null || s.rttMs < best.rttMs) best = s;
-    return best;
+    return this.bestSample;
   }
 
-  /** Drops samples older than the window, but always keeps the newest one. */
+  /** Drops samples older than the window, but always keeps the newest one; finds the best anew when it went. */
   private prune(): void {
     const cutoff = this.deps.clock.monotonicMs() - this.windowMs;
-    while (this.samples.length > 1 && (this.samples[0]?.atMonoMs ?? 0) < cutoff) this.samples.shift();
+    let bestGone = false;
+    while (this.samples.length > 1 && (this.samples[0]?.atMonoMs ?? 0) < cutoff) bestGone = this.samples.shift() === this.bestSample || bestGone;
+    if (!bestGone) return;
+    this.bestSample = null;
+    for (const s of this.samples) if (this.bestSample === null || s.rttMs < this.bestSample.rttMs) this.bestSample = s;
   }
 }

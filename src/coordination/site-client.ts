@@ -238,7 +238,7 @@ export class SiteClient {
 
   /** What `gridkeeper status` shows. */
   view(): Promise<SiteView> {
-    return readSiteView(this);
+    return readSiteView(this, this.clock);
   }
 
   // ---- any node ---------------------------------------------------------------------------------

@@ -7,13 +7,15 @@
 // Another live agent with our id (its agents/ node outlives a session timeout): we report it
 // (agent-conflict.ts: one error line, `duplicateOf`, a conflicts/ node) and go on waiting for the
 // node, without publishing readings or queueing for the lock; when it goes we carry on as usual.
+// Every time we write (startedAt, publishedAt, results, setpoints) is `wallClock`: the local clock
+// corrected by ZooKeeper's (ServerClock, learnt from our own writes; CONTRACT.md section 9).
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import type { Logger } from 'pino';
 import { siteAcls, type SiteAcls } from './acl.js';
 import { ActuationGate } from './actuation-gate.js';
 import { AgentConflict, type DuplicateOf } from './agent-conflict.js';
-import { systemClock, type Clock } from '../clock.js';
+import { CLOCK_OFF_WARN_MS, CorrectedClock, systemClock, type Clock } from '../clock.js';
 import type { CommandHandler, CommandStatus, ResultDocument } from './command.js';
 import { CommandQueue } from './command-queue.js';
 import { digestAclId, type DigestCredentials } from './credentials.js';
@@ -61,7 +63,10 @@ export interface SiteCoordinatorDeps {
   handler: CommandHandler;
   /** gridkeeper's version, for the agent document. */
   version: string;
+  /** The local clock; `wallClock` corrects it by ZooKeeper's. */
   clock?: Clock;
+  /** ZooKeeper's clock as learnt from our writes: the agent's, so that it stamps by the same; default a new one. */
+  serverClock?: ServerClock;
   host?: string;
   pid?: number;
 }
@@ -88,6 +93,8 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
   readonly lock: SiteLock;
   readonly gate: ActuationGate;
   readonly serverClock: ServerClock;
+  /** The wall clock of every time we write: the local one corrected by serverClock once it has a sample. */
+  readonly wallClock: CorrectedClock;
   /** Held setpoints (CONTRACT.md section 7): re-asserted on takeover, before any command. */
   readonly setpoints: HeldSetpoints;
   private readonly log: Logger;
@@ -97,11 +104,18 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
   private readonly readingsNode: EphemeralNode;
   private readonly queue: CommandQueue;
   private readonly conflict: AgentConflict;
-  private readonly startedAt: string;
+  /** Local time at construction until ZooKeeper's clock is known, then corrected once (startedAtIso()). */
+  private startedAt: string;
+  private startedAtCorrected = false;
+  /** Monotonic ms at construction: the agent's start, for correcting startedAt. */
+  private readonly startedMonoMs: number;
+  /** clockKnown() has run (once ZooKeeper's clock was known). */
+  private clockSeen = false;
   /** Where this agent runs, as its agent document says. */
   private readonly host: string;
   private readonly pid: number;
-  private readings: Buffer;
+  /** The readings snapshot to publish; null until the agent hands one in (an empty one is rendered then). */
+  private readings: Buffer | null = null;
   private started = false;
   private closing: Promise<void> | null = null;
   private setupDone = false;
@@ -121,12 +135,12 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
     this.paths = new SitePaths(settings.root, settings.site);
     const credentials = settings.credentials;
     this.acls = credentials === null ? null : siteAcls(digestAclId(credentials), settings.commandIssuers);
-    this.startedAt = new Date(this.clock.nowMs()).toISOString();
+    this.serverClock = deps.serverClock ?? new ServerClock({ clock: this.clock });
+    this.wallClock = new CorrectedClock(this.clock, this.serverClock);
+    this.startedMonoMs = this.clock.monotonicMs();
+    this.startedAt = this.wallClock.isoNow();
     this.host = deps.host ?? os.hostname();
     this.pid = deps.pid ?? process.pid;
-    this.readings = Buffer.from(
-      JSON.stringify({ site: settings.site, agentId: settings.agentId, seq: 0, publishedAt: this.startedAt, leader: false, devices: {} }),
-    );
     this.readyPromise = new Promise<void>((resolve, reject) => {
       this.readyResolve = resolve;
       this.readyReject = reject;
@@ -144,8 +158,8 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
       },
       { logger, clock },
     );
-    this.serverClock = new ServerClock({ clock });
     const session = this.session;
+    const wallClock = this.wallClock;
     this.agentNode = new EphemeralNode(
       {
         path: this.paths.agent(settings.agentId),
@@ -156,12 +170,12 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
       { session, logger, clock, serverClock: this.serverClock },
     );
     this.readingsNode = new EphemeralNode(
-      { path: this.paths.reading(settings.agentId), render: () => this.readings, minIntervalMs: readingsFloorMs(settings.publishIntervalMs), acl: this.acls?.site ?? null },
+      { path: this.paths.reading(settings.agentId), render: () => (this.readings ??= this.emptyReadings()), minIntervalMs: readingsFloorMs(settings.publishIntervalMs), acl: this.acls?.site ?? null },
       { session, logger, clock, serverClock: this.serverClock },
     );
     this.conflict = new AgentConflict(
       { paths: this.paths, agentId: settings.agentId, host: this.host, pid: this.pid, acl: this.acls?.site ?? null },
-      { session, logger, clock, serverClock: this.serverClock },
+      { session, logger, clock, wallClock },
     );
     this.lock = new SiteLock({ paths: this.paths, agentId: settings.agentId, acl: this.acls?.site ?? null }, { session, logger, clock });
     this.gate = new ActuationGate({ maxWriteMs: settings.maxWriteMs }, { session, lock: this.lock, logger, clock });
@@ -173,6 +187,7 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
         gate: this.gate,
         handler: deps.handler,
         serverClock: this.serverClock,
+        wallClock,
         clockProbe: () => this.agentNode.writeNow(),
         logger,
         clock,
@@ -194,6 +209,7 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
         gate: this.gate,
         handler: deps.handler,
         serverClock: this.serverClock,
+        wallClock,
         clockProbe: () => this.agentNode.writeNow(),
         setpoints: this.setpoints,
         logger,
@@ -216,6 +232,7 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
     this.queue.on('result', (name, result) => this.emit('result', name, result));
     this.agentNode.on('error', (err) => this.fail(err));
     this.agentNode.on('created', () => {
+      this.clockKnown();
       if (this.conflict.current !== null) void this.conflict.clear().then(() => this.emit('duplicate', null));
     });
     this.readingsNode.on('error', (err) => {
@@ -277,6 +294,7 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
   publishReadings(snapshot: unknown): void {
     this.readings = Buffer.from(typeof snapshot === 'string' ? snapshot : JSON.stringify(snapshot));
     this.readingsNode.changed();
+    this.clockKnown();
   }
 
   /**
@@ -373,6 +391,50 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
+  /**
+   * Once, when ZooKeeper's clock is first known: the first write of the agent node (its create)
+   * taught it us, and the startedAt that create carried was local time, so the node is written once
+   * more with the corrected one (within publishIntervalMs; nothing waits for it). A local clock more
+   * than CLOCK_OFF_WARN_MS off is said once, with the offset. Called when the agent node is created
+   * and at every publish (the backstop: a node adopted after a lost create answer is written by a
+   * flush, which emits nothing).
+   */
+  private clockKnown(): void {
+    if (this.clockSeen) return;
+    const offsetMs = this.wallClock.offsetMs();
+    if (offsetMs === null) return;
+    this.clockSeen = true;
+    if (!this.startedAtCorrected) this.agentNode.changed(); // renders startedAtIso() anew
+    if (Math.abs(offsetMs) <= CLOCK_OFF_WARN_MS) {
+      this.log.debug({ clockOffsetMs: Math.round(offsetMs) }, 'local clock within 2 s of the ZooKeeper clock');
+    } else {
+      this.log.warn(
+        { clockOffsetMs: Math.round(offsetMs) },
+        `the local clock is ${describeOffset(offsetMs)} ZooKeeper's: every time this agent writes is stamped by ZooKeeper's clock instead (is NTP running?)`,
+      );
+    }
+  }
+
+  /**
+   * startedAt: the start of this agent by the corrected clock (corrected now minus the monotonic time
+   * since), fixed at the first render after ZooKeeper's clock is known; before that, local time.
+   * Fixed once rather than recomputed: every new clock sample would move it by a millisecond and
+   * cost a write.
+   */
+  private startedAtIso(): string {
+    if (!this.startedAtCorrected && this.wallClock.corrected) {
+      this.startedAtCorrected = true;
+      this.startedAt = new Date(this.wallClock.nowMs() - (this.clock.monotonicMs() - this.startedMonoMs)).toISOString();
+    }
+    return this.startedAt;
+  }
+
+  /** The readings node before the agent published any: no devices, stamped now. */
+  private emptyReadings(): Buffer {
+    const s = this.settings;
+    return Buffer.from(JSON.stringify({ site: s.site, agentId: s.agentId, seq: 0, publishedAt: this.wallClock.isoNow(), leader: false, devices: {} }));
+  }
+
   private agentDocument(): Buffer {
     const hold = this.lock.hold;
     return Buffer.from(
@@ -382,7 +444,7 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
         host: this.host,
         pid: this.pid,
         version: this.deps.version,
-        startedAt: this.startedAt,
+        startedAt: this.startedAtIso(),
         sessionId: this.session.sessionId,
         leader: hold !== null,
         token: hold?.token ?? null,
@@ -399,4 +461,11 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
  */
 function readingsFloorMs(publishIntervalMs: number): number {
   return publishIntervalMs / 2;
+}
+
+/** `3.2 s behind` / `365 days ahead of` for the log: the offset is ZooKeeper's minus ours. */
+function describeOffset(offsetMs: number): string {
+  const abs = Math.abs(offsetMs);
+  const size = abs >= 172_800_000 ? `${Math.round(abs / 86_400_000)} days` : abs >= 120_000 ? `${Math.round(abs / 60_000)} min` : `${(abs / 1000).toFixed(1)} s`;
+  return `${size} ${offsetMs > 0 ? 'behind' : 'ahead of'}`;
 }

@@ -1,5 +1,6 @@
 // The site as ZooKeeper sees it, in one document: what `gridkeeper status` prints (as a table, or
 // as this document with --json). Read through a SiteClient; shows whatever is there, valid or not.
+import { systemClock, type Clock } from '../clock.js';
 import { objectOrText } from './documents.js';
 import { fallbackTimers, type FallbackTimerView } from './fallback-view.js';
 import { join } from './paths.js';
@@ -51,7 +52,8 @@ const RECENT_RESULTS = 10;
 /** Shown for a lock node whose data names no agent. */
 const UNKNOWN_AGENT = '?';
 
-export async function readSiteView(client: SiteClient): Promise<SiteView> {
+/** `clock` stamps `readAt` (an agent's page: its corrected clock, as its readings' times). */
+export async function readSiteView(client: SiteClient, clock: Pick<Clock, 'nowMs'> = systemClock): Promise<SiteView> {
   const { paths } = client;
   const agentIds = await client.agents();
   const agents: AgentView[] = [];
@@ -96,7 +98,7 @@ export async function readSiteView(client: SiteClient): Promise<SiteView> {
   return {
     site: paths.siteId,
     root: paths.root,
-    readAt: new Date().toISOString(),
+    readAt: new Date(clock.nowMs()).toISOString(),
     agents,
     conflicts,
     lock,

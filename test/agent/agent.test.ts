@@ -87,7 +87,9 @@ describe('agent', () => {
     await waitFor('leader and devices ok', () => agent.isLeader && Object.values(agent.readings()).every((r) => r.status === 'ok'), { timeoutMs: 10_000 });
     const health = await getJson(httpPort, '/healthz');
     expect(health.status).toBe(200);
-    expect(health.body).toEqual({ status: 'ok', zookeeper: 'connected', leader: true, devices: { 'inv-1': 'ok', 'bms-1': 'ok' } });
+    expect(health.body).toEqual({ status: 'ok', zookeeper: 'connected', leader: true, devices: { 'inv-1': 'ok', 'bms-1': 'ok' }, clockOffsetMs: expect.any(Number) });
+    // ZooKeeper runs on this machine: its clock is ours, but for the estimate's half round trip.
+    expect(Math.abs(health.body.clockOffsetMs as number)).toBeLessThan(1000);
 
     const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
     for (const name of [

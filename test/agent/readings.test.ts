@@ -13,6 +13,9 @@ const BANDS = new Map([
   ['frequency', 0.05],
 ]);
 
+/** The fake wall clock's time at monotonic 0 (the agent's corrected clock: publishedAt comes from it). */
+const WALL_START_MS = Date.parse('2026-11-25T10:00:00.000Z');
+
 /** A publisher with BANDS on device `d`, and the fake clock it reads. */
 function publisher(opts: { maxIntervalMs?: number; intervalMs?: number } = {}): { pub: ReadingsPublisher; clock: { ms: number } } {
   const clock = { ms: 0 };
@@ -24,7 +27,7 @@ function publisher(opts: { maxIntervalMs?: number; intervalMs?: number } = {}): 
       maxIntervalMs: () => opts.maxIntervalMs ?? 60_000,
       intervalMs: () => opts.intervalMs ?? 1000,
     },
-    { monotonicMs: () => clock.ms },
+    { monotonicMs: () => clock.ms, nowMs: () => WALL_START_MS + clock.ms },
   );
   return { pub, clock };
 }

@@ -76,7 +76,7 @@ async function documents(): Promise<SiteDocuments> {
     site: config.site,
     agentId: config.agent.id,
     devices: config.devices,
-    health: () => ({ status: 'degraded', zookeeper: 'connected', leader: true, devices: {}, stalled: false }),
+    health: () => ({ status: 'degraded', zookeeper: 'connected', leader: true, devices: {}, clockOffsetMs: null, stalled: false }),
     token: () => '0x1',
     sessionState: () => 'connected',
     readings: () => readings,

@@ -27,7 +27,7 @@ function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknow
 }
 
 function health(over: Partial<Health> = {}): Health {
-  return { status: 'ok', zookeeper: 'connected', leader: true, devices: { 'inv-1': 'ok', 'wt-1': 'ok' }, stalled: false, ...over };
+  return { status: 'ok', zookeeper: 'connected', leader: true, devices: { 'inv-1': 'ok', 'wt-1': 'ok' }, clockOffsetMs: null, stalled: false, ...over };
 }
 
 /** A started notifier reading `current.health`, which the test may replace. */

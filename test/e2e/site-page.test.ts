@@ -5,17 +5,16 @@
 // the test as applied without a reload, turns a device whose simulator is stopped to error within two
 // poll intervals, draws a chart, says so when ZooKeeper is gone, fits a phone's screen, fetches
 // nothing from anywhere but the agent, and logs no console error. Screenshots are written under the OS temp dir (paths printed).
-import fs from 'node:fs';
 import path from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAllChildren } from '../../tools/devtools/processes.js';
 import { keepTempDir, makeTempDir } from '../../tools/devtools/temp-dirs.js';
 import { waitFor } from '../../tools/devtools/wait.js';
 import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
+import { launchChromium } from './chromium.js';
 import { closeSiteClients, E2eSite, type AgentProcess } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** The devices' poll interval: the default of the config. */
 const POLL_MS = 1000;
 
@@ -32,26 +31,6 @@ afterAll(async () => {
   await closeSiteClients();
   await zk?.stop();
 });
-
-async function launchChromium(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: the browser test needs Debian's chromium (apt-get install chromium)`);
-  return puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // Nothing but the page under test: no update checks, sync, QUIC probes or first-run pages.
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${makeTempDir('chromium-profile')}`,
-    ],
-  });
-}
 
 /** The number as the page writes it (page-script.ts formatNumber). */
 function shown(v: number): string {

@@ -46,8 +46,10 @@ describe('ZooKeeper down at start', () => {
       { timeoutMs: 15_000 },
     );
     expect(down.httpStatus).toBe(200);
-    expect(down.body).toEqual({ status: 'degraded', zookeeper: 'connecting', leader: false, devices: { 'inv-1': 'ok', 'wt-1': 'ok' } });
+    // No write to ZooKeeper yet, so no measure of its clock: the offset is null, the metric has no sample.
+    expect(down.body).toEqual({ status: 'degraded', zookeeper: 'connecting', leader: false, devices: { 'inv-1': 'ok', 'wt-1': 'ok' }, clockOffsetMs: null });
     const m1 = await agent.metrics();
+    expect(metric(m1, 'gridkeeper_clock_offset_seconds')).toBeNull();
     expect(metric(m1, 'gridkeeper_zookeeper_state', '{state="connecting"}')).toBe(1);
     expect(metric(m1, 'gridkeeper_leader')).toBe(0);
     const polls1 = metric(m1, 'gridkeeper_polls_total', '{device="inv-1",result="ok"}') ?? 0;
@@ -87,7 +89,10 @@ describe('ZooKeeper down at start', () => {
       },
       { timeoutMs: 5000 },
     );
-    expect(up.body).toEqual({ status: 'ok', zookeeper: 'connected', leader: true, devices: { 'inv-1': 'ok', 'wt-1': 'ok' } });
+    expect(up.body).toEqual({ status: 'ok', zookeeper: 'connected', leader: true, devices: { 'inv-1': 'ok', 'wt-1': 'ok' }, clockOffsetMs: expect.any(Number) });
+    // ZooKeeper runs on this machine: the same clock, but for the estimate's half round trip.
+    expect(Math.abs(up.body.clockOffsetMs as number)).toBeLessThan(1000);
+    expect(metric(await agent.metrics(), 'gridkeeper_clock_offset_seconds')).not.toBeNull();
     console.log(`ZooKeeper down at start: agent led ${leaderAfterMs} ms after ZooKeeper was back`);
   });
 });

@@ -51,7 +51,7 @@ function oneProfile(profile: string, kind: string, opts: TriggerOptions): Profil
   for (let t = 0; t < WARM_UP_MS / TICK_MS; t++, nowMs += TICK_MS) simulated.tick();
   const bands = new Map(device.points.flatMap((p) => (p.deadband === undefined ? [] : [[p.name, p.deadband] as const])));
   let monoMs = 0;
-  const clock = { monotonicMs: () => monoMs };
+  const clock = { monotonicMs: () => monoMs, nowMs: () => nowMs };
   const policy = (withBands: boolean) => ({
     deadbands: () => (withBands ? bands : new Map<string, number>()),
     maxIntervalMs: () => opts.maxIntervalMs,

@@ -72,7 +72,7 @@ export async function pageCost(config: SiteConfig, values: ReadonlyMap<string, R
     site: config.site,
     agentId: config.agent.id,
     devices: config.devices,
-    health: () => ({ status: 'ok', zookeeper: 'connected', leader: true, devices: statuses, stalled: false }),
+    health: () => ({ status: 'ok', zookeeper: 'connected', leader: true, devices: statuses, clockOffsetMs: null, stalled: false }),
     token: () => '0x1',
     sessionState: () => 'connected',
     readings: () => current,

@@ -19,6 +19,9 @@ export const PAGE_SCRIPT = String.raw`(function () {
   var VIEW_OLD_PERIODS = 3;
   // A device's values are called stale after this many poll intervals (plus 2 s) without a good poll.
   var STALE_POLLS = 3;
+  // The agent stamps and ages everything by ZooKeeper's clock; its gateway's own clock further off
+  // than this (ms, CLOCK_OFF_WARN_MS of clock.ts) is said in the banner.
+  var CLOCK_OFF_MS = 2000;
   var SVG = 'http://www.w3.org/2000/svg';
   var CHART_W = 140, CHART_H = 32, CHART_PAD = 2;
 
@@ -96,7 +99,9 @@ export const PAGE_SCRIPT = String.raw`(function () {
 
   // ---- time -----------------------------------------------------------------------------------
 
-  // The agent's clock now: its generatedAt plus the time since the document came.
+  // The agent's clock now: its generatedAt plus the time since the document came. The agent's clock
+  // is ZooKeeper-corrected, the one every time in the document is stamped by, so ages and "stale"
+  // are right whatever this browser's clock or the gateway's own says.
   function agentNow() {
     return Date.parse(doc.generatedAt) + (Date.now() - receivedAt);
   }
@@ -270,6 +275,11 @@ export const PAGE_SCRIPT = String.raw`(function () {
       warn('Reading the site from ZooKeeper' + (sv.error ? ': ' + sv.error : '') + '.');
     } else if (sv.ageMs + (Date.now() - receivedAt) > VIEW_OLD_PERIODS * sv.refreshMs + 2000) {
       warn('The site as ZooKeeper sees it is ' + duration(sv.ageMs + (Date.now() - receivedAt)) + ' old' + (sv.error ? ': ' + sv.error : '') + '.');
+    }
+    if (typeof a.clockOffsetMs === 'number' && Math.abs(a.clockOffsetMs) > CLOCK_OFF_MS) {
+      notes.push(el('p', { class: 'clock-off', 'data-clock-offset-ms': a.clockOffsetMs },
+        'The clock of the gateway running agent ' + doc.agentId + ' is ' + duration(Math.round(Math.abs(a.clockOffsetMs) / 1000) * 1000) + (a.clockOffsetMs > 0 ? ' behind' : ' ahead of') +
+        ' ZooKeeper\'s (is NTP running there?). Times on this page and in ZooKeeper are by ZooKeeper\'s clock, so they are right.'));
     }
     if (a.stalled) bad('The poll loop of agent ' + doc.agentId + ' has stalled: its readings are not being refreshed.');
     if (a.duplicateOf) {

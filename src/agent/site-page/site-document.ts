@@ -5,6 +5,9 @@
 //
 // Ages are computed here, by the agent's clock, and `generatedAt` says when: a phone whose clock is
 // minutes off still shows the right "3 s ago" (it adds only the time since it received the document).
+// The agent's clock is its one wall clock (CorrectedClock): the local one corrected by ZooKeeper's,
+// the clock its readAt, other agents' publishedAt, results and setpoints are stamped by, so ages of
+// all of them agree even when the gateway's own clock is a year off (agent.clockOffsetMs says so).
 import type { Clock } from '../../clock.js';
 import type { DeviceConfig } from '../../config/types.js';
 import type { SessionState } from '../../coordination/session.js';
@@ -50,7 +53,7 @@ export type PageSiteView = Omit<SiteView, 'agents'> & { agents: AgentSummary[] }
 export interface SiteDocument {
   site: string;
   agentId: string;
-  /** When this document was made, by the agent's clock (ISO 8601). */
+  /** When this document was made, by the agent's (ZooKeeper-corrected) clock (ISO 8601). */
   generatedAt: string;
   agent: {
     status: Health['status'];
@@ -59,6 +62,8 @@ export interface SiteDocument {
     token: string | null;
     stalled: boolean;
     duplicateOf: Health['duplicateOf'] | null;
+    /** As /healthz: ZooKeeper's clock minus the local one, ms; null until known. generatedAt and every age here are corrected by it. */
+    clockOffsetMs: number | null;
   };
   /** This agent's readings snapshot (CONTRACT.md section 3) as it stands now, without seq and publishedAt. */
   readings: { site: string; agentId: string; leader: boolean; devices: Record<string, DeviceReading> };
@@ -157,6 +162,7 @@ export class SiteDocuments {
         token: src.token(),
         stalled: health.stalled,
         duplicateOf: health.duplicateOf ?? null,
+        clockOffsetMs: health.clockOffsetMs,
       },
       readings: { site: src.site, agentId: src.agentId, leader: health.leader, devices: readings },
       devices,
