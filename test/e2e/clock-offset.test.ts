@@ -138,7 +138,7 @@ describe('an agent process whose clock is a year behind (libfaketime)', () => {
     await page.waitForSelector('[data-device="inv-1"][data-status="ok"][data-stale="false"]', { timeout: 15_000 });
     // The row is drawn at once from the agent's own state, and gets its start time with the site
     // view (read from ZooKeeper every 2 s while a page looks): wait for that.
-    await page.waitForFunction(() => (document.querySelector('tr[data-agent="gw-a"] td:nth-child(7)')?.textContent ?? '') !== '', { timeout: 15_000 });
+    await page.waitForFunction(`(document.querySelector('tr[data-agent="gw-a"] td:nth-child(7)')?.textContent ?? '') !== ''`, { timeout: 15_000 });
     const started = await page.$eval('tr[data-agent="gw-a"] td:nth-child(7)', (td) => td.textContent);
     expect(started).toMatch(/^\d+(\.\d)? s ago$|^\d+ min \d+ s ago$/);
     await page.close();
