@@ -5,16 +5,23 @@
 //
 // - A poll whose device changed (past its deadbands) makes the snapshot dirty.
 // - A site that wrote nothing for two intervals is quiet (deadbands hold it still): a change there is
-//   published at once, as soon as its poll ends.
+//   published at once, as soon as its poll ends. The rest of that round of polls may write once more,
+//   at its end, whatever the budget: a change seldom comes alone (a command moves several points, a
+//   cloud moves every inverter), and without this write the devices polled after the first would
+//   wait for the budget and then for the next round, up to two intervals. Two writes after two silent
+//   intervals: still no more than one per interval on average.
 // - Otherwise the snapshot waits for the budget (one write per interval) and for the end of the
 //   current round of polls: the moment no poll is running and none is due within `gapMs`. Devices of
 //   a bus start in successive 50 ms slots, so a round of polls is a burst; writing after its last
 //   poll rather than after its first spares every other device of the round a whole interval. The
 //   writes then fall at the same phase of every interval, right behind the polls.
 // - A site busy all the time (hundreds of devices spread over the whole interval) never has such a
-//   moment: the snapshot goes `gapMs` after the budget allows, about once an interval, as before.
-// - The periodic tick (every interval) still asks whenever the budget allows: for the alive write
-//   (publish.maxIntervalMs) and for changes that do not come from a poll.
+//   moment: the snapshot goes `gapMs` after the budget allows, about once an interval, as before. A
+//   change that comes when the budget has long been open waits at most half an interval for its
+//   round to end.
+// - The periodic tick (every interval) still asks whenever the budget allows and no poll has made the
+//   snapshot dirty: for the alive write (publish.maxIntervalMs) and for changes that do not come from
+//   a poll.
 //
 // Budget: a write at the end of a round may come `tolerance` of an interval early, since the rounds
 // themselves are exactly an interval apart and their ends jitter by milliseconds; a write that comes
@@ -44,6 +51,8 @@ export class PublishPacer {
   private dirtySinceMs: number | null = null;
   private timer: unknown = null;
   private closed = false;
+  /** Until when (monotonic ms) the round a quiet write started in may still write once at its end. */
+  private roundAfterQuietUntilMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: PacerDeps) {}
 
@@ -56,14 +65,20 @@ export class PublishPacer {
     if (this.dirtySinceMs !== null) this.consider();
   }
 
-  /** The periodic tick: asks for a snapshot whenever the budget allows. */
+  /**
+   * The periodic tick: asks for a snapshot whenever the budget allows, unless polls have made the
+   * snapshot dirty: then its write is already timed to the end of their round (a tick at its own
+   * phase would write mid-round, and the devices after it would wait for the next budget).
+   */
   tick(): void {
+    if (this.dirtySinceMs !== null) return;
     if (this.deps.clock.monotonicMs() >= this.lastWriteMs + this.deps.intervalMs()) this.flush();
   }
 
   /** A snapshot was written outside the pacer (leadership changed): it counts against the budget. */
   wrote(): void {
     this.lastWriteMs = this.deps.clock.monotonicMs();
+    this.roundAfterQuietUntilMs = Number.NEGATIVE_INFINITY;
     this.dirtySinceMs = null;
     this.disarm();
   }
@@ -78,10 +93,19 @@ export class PublishPacer {
     const nowMs = this.deps.clock.monotonicMs();
     const intervalMs = this.deps.intervalMs();
     const gapMs = Math.min(ROUND_GAP_MS, intervalMs / 4);
-    if (nowMs - this.lastWriteMs >= QUIET_INTERVALS * intervalMs) return this.flush();
+    if (nowMs - this.lastWriteMs >= QUIET_INTERVALS * intervalMs) {
+      this.roundAfterQuietUntilMs = nowMs + intervalMs * (1 - TOLERANCE);
+      return this.flush();
+    }
     const budgetMs = this.lastWriteMs + intervalMs * (1 - TOLERANCE);
-    const deadlineMs = Math.max(this.lastWriteMs + intervalMs, this.dirtySinceMs) + gapMs;
-    if (nowMs >= deadlineMs || (nowMs >= budgetMs && !this.deps.pollsBusy(gapMs))) return this.flush();
+    // No quiet moment comes (a site busy all the time): write `gapMs` after the budget. A change
+    // read while the budget was long open waits up to half an interval for the end of its round.
+    const deadlineMs = Math.max(this.lastWriteMs + intervalMs + gapMs, this.dirtySinceMs + intervalMs / 2);
+    const roundAfterQuiet = nowMs < this.roundAfterQuietUntilMs;
+    if (nowMs >= deadlineMs || ((nowMs >= budgetMs || roundAfterQuiet) && !this.deps.pollsBusy(gapMs))) {
+      this.roundAfterQuietUntilMs = Number.NEGATIVE_INFINITY;
+      return this.flush();
+    }
     // Not yet: look again when the budget opens (a round that ended early) or at the deadline; the
     // end of a round is the end of a poll, which calls polled() anyway.
     this.arm((nowMs < budgetMs ? budgetMs : deadlineMs) - nowMs);

@@ -455,12 +455,14 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
 
 /**
  * The least time between two writes of the readings node. The agent paces its snapshots itself (one
- * per publish interval, written right behind a round of polls: agent/publish-pacer.ts); holding the
- * node to a whole interval as well would push a snapshot the pacer timed to a phase of the node's own
- * (most of a second late). Half an interval only keeps a runaway caller off the ensemble.
+ * per publish interval on average, written right behind a round of polls: agent/publish-pacer.ts);
+ * holding the node to a whole interval as well would push a snapshot the pacer timed to a phase of
+ * the node's own (most of a second late). A tenth of an interval only keeps a runaway caller off the
+ * ensemble; the pacer's closest two writes (a quiet site's change, then the end of its round) are
+ * a round of polls apart, mostly more.
  */
 function readingsFloorMs(publishIntervalMs: number): number {
-  return publishIntervalMs / 2;
+  return publishIntervalMs / 10;
 }
 
 /** `3.2 s behind` / `365 days ahead of` for the log: the offset is ZooKeeper's minus ours. */

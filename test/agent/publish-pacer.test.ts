@@ -60,21 +60,30 @@ describe('publish pacer', () => {
     expect(site.writes).toEqual([3 * INTERVAL + 50 + POLL_MS]);
   });
 
+  it('after a quiet write, the rest of its round goes out once more at the round end, then the budget holds', async () => {
+    const site = new Site([0, 50, 100, 150]);
+    // Round 3: the first and the third device change (a cloud over the park); round 4: all of them.
+    site.changes = (device, round) => (round === 3 && (device === 0 || device === 2)) || round === 4;
+    site.schedule(6);
+    await site.clock.advance(6 * INTERVAL);
+    const roundEnd = 150 + POLL_MS;
+    expect(site.writes).toEqual([3 * INTERVAL + POLL_MS, 3 * INTERVAL + roundEnd, 4 * INTERVAL + roundEnd]);
+  });
+
   it('with a change in every poll, writes once an interval, right behind the last poll of the round', async () => {
     const phases = [0, 50, 100, 150, 200, 250];
     const site = new Site(phases);
     site.schedule(20);
     await site.clock.advance(20 * INTERVAL);
     const endOfRound = 250 + POLL_MS;
-    // The first change goes out at once (the site was quiet). That write's budget ends in the middle
-    // of the next round, so the next two go at the deadline (budget + 100 ms); by the third round
-    // the writes have settled right behind the last poll, and stay there.
-    expect(site.writes.slice(0, 3)).toEqual([POLL_MS, 1103, 2203]);
-    const steady = site.writes.slice(3);
-    expect(steady).toHaveLength(17);
-    for (const [k, t] of steady.entries()) expect(t).toBe((k + 3) * INTERVAL + endOfRound);
-    // Never more than one write in an interval (less 5 %).
-    for (let i = 1; i < site.writes.length; i++) expect(site.writes[i]! - site.writes[i - 1]!).toBeGreaterThanOrEqual(0.95 * INTERVAL);
+    // The first change goes out at once (the site was quiet), the rest of its round at the round's
+    // end; from then on, once a round, right behind its last poll.
+    expect(site.writes.slice(0, 2)).toEqual([POLL_MS, endOfRound]);
+    const steady = site.writes.slice(1);
+    expect(steady).toHaveLength(20);
+    for (const [k, t] of steady.entries()) expect(t).toBe(k * INTERVAL + endOfRound);
+    // Never more than one write in an interval (less 5 %) after that.
+    for (let i = 1; i < steady.length; i++) expect(steady[i]! - steady[i - 1]!).toBeGreaterThanOrEqual(0.95 * INTERVAL);
     // So a value a poll read waits at most the length of the round (250 ms) for its write.
   });
 
@@ -126,16 +135,39 @@ describe('publish pacer', () => {
     expect(site.writes).toEqual([POLL_MS, INTERVAL + 10]);
   });
 
+  it('the tick leaves a snapshot the polls made dirty to the end of their round', async () => {
+    const site = new Site([0, 50, 100]);
+    site.changes = (device, round) => (round === 0 && device === 0) || (round === 1 && device === 1);
+    site.schedule(2);
+    await site.clock.advance(1060); // round 1: the second device's change (1053) waits for the third's poll
+    expect(site.writes).toEqual([POLL_MS]);
+    site.pacer.tick(); // the budget of the write at 3 is open: a tick of its own would write mid-round
+    expect(site.writes).toEqual([POLL_MS]);
+    await site.clock.advance(100);
+    expect(site.writes).toEqual([POLL_MS, INTERVAL + 100 + POLL_MS]);
+  });
+
+  it('a change read when the budget has long been open waits for the end of its round, not for a fixed delay', async () => {
+    const phases = [0, 50, 100, 150, 200, 250, 300];
+    const site = new Site(phases);
+    // Round 0: one change (a quiet write at once); round 1 (1.0 to 1.3 s after it, budget open, not
+    // yet quiet): the second device changes, and the round runs 250 ms more.
+    site.changes = (device, round) => (round === 0 && device === 0) || (round === 1 && device === 1);
+    site.schedule(2);
+    await site.clock.advance(2 * INTERVAL);
+    expect(site.writes).toEqual([POLL_MS, INTERVAL + 300 + POLL_MS]);
+  });
+
   it('a write outside the pacer (leadership) counts against the budget', async () => {
     const site = new Site([0, 50, 100]);
     site.schedule(3);
-    await site.clock.advance(500); // the first change went out at once
-    expect(site.writes).toEqual([POLL_MS]);
+    await site.clock.advance(500); // the first change went out at once, the rest of the round at its end
+    expect(site.writes).toEqual([POLL_MS, 100 + POLL_MS]);
     site.pacer.wrote(); // at 500
     await site.clock.advance(INTERVAL + 100);
     // The next round (1000..1103) is inside the budget of the write at 500: it waits until 1450
     // (95 % of an interval), then for the deadline, since no round ends after it before 2000.
-    expect(site.writes[1]).toBeGreaterThanOrEqual(500 + 0.95 * INTERVAL);
+    expect(site.writes[2]).toBeGreaterThanOrEqual(500 + 0.95 * INTERVAL);
     site.pacer.close();
   });
 });
