@@ -82,13 +82,14 @@ async function holderOf(site: FleetSite): Promise<string> {
 }
 
 /**
- * Stops and starts inv-1 `changes` times; each time, how long until a watcher on the holder's readings
- * reads inv-1's activePower at its new level (0 when stopped, above the deadband when running again):
- * `fromApplied` from the moment the device changed (the result's `finishedAt`: the agent wrote the
- * device and read it back; this bench runs on the same machine, and the agent stamps with the
- * ZooKeeper-corrected clock, so the two wall clocks agree to a few ms), that is the wait for the next
- * poll, the write of the snapshot and the watch; `fromCommand` from just before the command's create,
- * with the command's own round trip in front.
+ * Stops and starts inv-1 `changes` times through its `enabled` coil; each time, `fromApplied`: from the
+ * moment the device changed (the result's `finishedAt`: the agent wrote the coil and read it back;
+ * this bench runs on the same machine, and the agent stamps with the ZooKeeper-corrected clock, so
+ * the two wall clocks agree to a few ms) until a watcher on the holder's readings reads the coil's new
+ * state: the wait for the next poll, the write of the snapshot and the watch; `fromCommand`: from just
+ * before the command's create until the watcher reads inv-1's activePower at its new level (0 when
+ * stopped, above the deadband when running again), with the command's round trip in front and the
+ * simulated inverter's ramp after it.
  */
 export async function changeToWatcher(site: FleetSite, session: ZkSession, changes: number): Promise<{ fromApplied: number[]; fromCommand: number[] }> {
   const holder = await holderOf(site);
@@ -104,13 +105,16 @@ export async function changeToWatcher(site: FleetSite, session: ZkSession, chang
       const t0 = performance.now();
       const { result } = await timedCommand(site, running);
       if (result.agentId !== holder) throw new Error(`${site.name}: ${String(result.agentId)} applied it, not the watched holder ${holder}`);
-      const seen = await watcher.waitFor((doc) => {
+      // The register the command wrote, as the next poll reads it: the agent's part, from the write on.
+      const seenSwitch = await watcher.waitFor((doc) => valueIn(doc, 'inv-1', 'enabled') === running, 10_000);
+      const seenSwitchWallMs = Date.now() - (performance.now() - seenSwitch);
+      // The power at its new level: the device's physics (ramping at 100 %/s, stepped every 200 ms) on top.
+      const seenPower = await watcher.waitFor((doc) => {
         const power = valueIn(doc, 'inv-1', 'activePower');
         return typeof power === 'number' && (running ? power > 100 : power === 0);
       }, 10_000);
-      const seenWallMs = Date.now() - (performance.now() - seen);
-      out.fromCommand.push(seen - t0);
-      out.fromApplied.push(seenWallMs - Date.parse(result.finishedAt));
+      out.fromApplied.push(seenSwitchWallMs - Date.parse(result.finishedAt));
+      out.fromCommand.push(seenPower - t0);
     }
   } finally {
     watcher.close();
