@@ -100,8 +100,10 @@ export async function changeToWatcher(site: FleetSite, session: ZkSession, chang
     for (let k = 0; k < changes; k++) {
       const running = k % 2 === 1; // stop first, then start again, ...
       // At a random moment: right after the last change was seen, the next command would always land
-      // at the same phase of the agent's poll and publish timers, and wait the same 1 or 2 s each time.
-      await sleep(Math.random() * 1000);
+      // at the same phase of the agent's polls. Two to three seconds apart: a real change on a site
+      // whose deadbands hold it still otherwise (changes closer than two publish intervals are paced
+      // as on a site whose values all move: bench section 4 measures that).
+      await sleep(2000 + Math.random() * 1000);
       const t0 = performance.now();
       const { result } = await timedCommand(site, running);
       if (result.agentId !== holder) throw new Error(`${site.name}: ${String(result.agentId)} applied it, not the watched holder ${holder}`);

@@ -178,7 +178,7 @@ export function renderFleet(r: FleetReport): string {
     '',
     '## A real change reaches a watcher',
     '',
-    `${r.plan.watcherChanges} times per site, at random moments: stop inv-1 or start it again, through a command on its \`enabled\` coil;`,
+    `${r.plan.watcherChanges} times per site, at random moments 2 to 3 s apart: stop inv-1 or start it again, through a command on its \`enabled\` coil;`,
     "time from the device's change (the result's `finishedAt`: the agent has written the coil and read it back; the bench",
     "runs on the same machine and the agent stamps ZooKeeper-corrected time) to a watch chain on the holder's",
     '`readings/` reading the coil\'s new state. The change waits for the next poll (up to 1 s); then the agent writes right',
