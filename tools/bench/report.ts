@@ -170,7 +170,7 @@ export const FLEET_SECTION = [
   '## Fleet',
   '',
   'Many sites on one ZooKeeper ensemble (issue 13) are measured apart, by `npm run bench:fleet` (it starts its own',
-  'three-server ensemble and a fleet of agents, about 6 minutes): writes, bytes and memory per site beside',
+  'three-server ensemble and a fleet of agents, 4 to 6 minutes): writes, bytes and memory per site beside',
   "today's behaviour, commands and failover under fleet load, the ensemble's write capacity and sites per ensemble,",
   'in [FLEET.md](FLEET.md) and `fleet.json`.',
 ];
