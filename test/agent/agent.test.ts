@@ -2,7 +2,7 @@
 // HTTP, the readings snapshot, leaderOnly buses following the lock, and quiet publishing.
 import fs from 'node:fs';
 import nodePath from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Agent } from '../../src/agent/agent.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -10,28 +10,19 @@ import type { SiteConfig } from '../../src/config/types.js';
 import { CredentialsError } from '../../src/coordination/errors.js';
 import { SiteClient } from '../../src/coordination/site-client.js';
 import { SimulatedSite, frozenOptions } from '../../src/simulator/index.js';
-import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
+import { zooKeeperSuite } from '../helpers/zookeeper-suite.js';
 import { freePort } from '../../tools/devtools/ports.js';
 import { makeTempDir } from '../../tools/devtools/temp-dirs.js';
 import { waitFor } from '../../tools/devtools/wait.js';
 
 const silent = pino({ level: 'silent' });
-let zk: ZkServer;
-const toClose: Array<{ close(): Promise<void> }> = [];
+const suite = zooKeeperSuite();
+const { toClose } = suite;
 
-beforeAll(async () => {
-  zk = await startZooKeeper();
-});
-afterEach(async () => {
-  for (const c of toClose.splice(0).reverse()) await c.close();
-});
-afterAll(async () => {
-  await zk?.stop();
-});
 
 /** The operator's client of `site`, closed after the test. */
 async function operator(site: string): Promise<SiteClient> {
-  const client = await SiteClient.open({ connect: zk.connectString, site }, { logger: silent });
+  const client = await SiteClient.open({ connect: suite.zk.connectString, site }, { logger: silent });
   toClose.push(client);
   return client;
 }
@@ -49,7 +40,7 @@ async function site(
   const yaml = (agentId: string, http: string): string => `
 site: ${name}
 agent: { id: ${agentId} }
-zookeeper: { connect: "${zk.connectString}", sessionTimeoutMs: 4000 }
+zookeeper: { connect: "${suite.zk.connectString}", sessionTimeoutMs: 4000 }
 publish: { intervalMs: 100 }
 http: { listen: ${http} }
 buses:
@@ -174,7 +165,7 @@ describe('agent', () => {
     fs.writeFileSync(open, 'gridkeeper:agent-secret\n', { mode: 0o640 });
     fs.chmodSync(open, 0o640);
     const config = parseConfig(
-      `site: agent-creds\nagent: { id: gw-a }\nzookeeper:\n  connect: "${zk.connectString}"\n  auth: { credentialsFile: ${open} }\nhttp: { listen: false }\n`,
+      `site: agent-creds\nagent: { id: gw-a }\nzookeeper:\n  connect: "${suite.zk.connectString}"\n  auth: { credentialsFile: ${open} }\nhttp: { listen: false }\n`,
       'agent-creds.yaml',
     );
     const make = () => new Agent(config, { logger: silent, version: 'test' });

@@ -5,7 +5,7 @@
 // readAt), its agent document's startedAt, command results; /healthz, /metrics and the site page
 // say how far the local clock is off; the log says it once. test/e2e/clock-offset.test.ts does the
 // same with a real process under libfaketime.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Agent } from '../../src/agent/agent.js';
 import { systemClock, type Clock } from '../../src/clock.js';
@@ -14,7 +14,7 @@ import { SiteClient } from '../../src/coordination/site-client.js';
 import { SimulatedSite, frozenOptions } from '../../src/simulator/index.js';
 import { freePort } from '../../tools/devtools/ports.js';
 import { sleep, waitFor } from '../../tools/devtools/wait.js';
-import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
+import { zooKeeperSuite } from '../helpers/zookeeper-suite.js';
 
 const YEAR_MS = 365 * 86_400_000;
 /**
@@ -26,18 +26,9 @@ const YEAR_MS = 365 * 86_400_000;
 const CLOSE_MS = 5000;
 
 const silent = pino({ level: 'silent' });
-let zk: ZkServer;
-const toClose: Array<{ close(): Promise<void> }> = [];
+const suite = zooKeeperSuite();
+const { toClose } = suite;
 
-beforeAll(async () => {
-  zk = await startZooKeeper();
-});
-afterEach(async () => {
-  for (const c of toClose.splice(0).reverse()) await c.close();
-});
-afterAll(async () => {
-  await zk?.stop();
-});
 
 /** The system clock with its wall time `offByMs` behind. */
 function clockBehind(offByMs: number): Clock {
@@ -58,7 +49,7 @@ describe('an agent whose clock is a year behind', () => {
     const yaml = (agentId: string, listen: string): string => `
 site: ${site}
 agent: { id: ${agentId} }
-zookeeper: { connect: "${zk.connectString}", sessionTimeoutMs: 4000 }
+zookeeper: { connect: "${suite.zk.connectString}", sessionTimeoutMs: 4000 }
 publish: { intervalMs: 100 }
 http: { listen: ${listen} }
 buses:
@@ -74,7 +65,7 @@ devices:
     const agent = new Agent(parseConfig(yaml('gw-a', `"127.0.0.1:${httpPort}"`), `${site}-gw-a.yaml`), { logger, version: 'test', clock: clockBehind(YEAR_MS) });
     await agent.start();
     toClose.push(agent);
-    const op = await SiteClient.open({ connect: zk.connectString, site }, { logger: silent });
+    const op = await SiteClient.open({ connect: suite.zk.connectString, site }, { logger: silent });
     toClose.push(op);
     await waitFor('leader, inv-1 ok', () => agent.isLeader && agent.readings()['inv-1']?.status === 'ok', { timeoutMs: 15_000 });
     // Polls and a publish after the offset was learnt (it was, before the lock: at the agent node's create).

@@ -1,7 +1,7 @@
 // The agent's readings writes against a real ZooKeeper and the simulator (CONTRACT.md section 10):
 // a move inside a point's deadband writes nothing, one at the band does, a status change always
 // does, and with nothing moving the alive write comes every publish.maxIntervalMs.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Agent } from '../../src/agent/agent.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -10,21 +10,12 @@ import { SiteClient } from '../../src/coordination/site-client.js';
 import { SimulatedSite, frozenOptions } from '../../src/simulator/index.js';
 import { freePort } from '../../tools/devtools/ports.js';
 import { sleep, waitFor } from '../../tools/devtools/wait.js';
-import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
+import { zooKeeperSuite } from '../helpers/zookeeper-suite.js';
 
 const silent = pino({ level: 'silent' });
-let zk: ZkServer;
-const toClose: Array<{ close(): Promise<void> }> = [];
+const suite = zooKeeperSuite();
+const { toClose } = suite;
 
-beforeAll(async () => {
-  zk = await startZooKeeper();
-});
-afterEach(async () => {
-  for (const c of toClose.splice(0).reverse()) await c.close();
-});
-afterAll(async () => {
-  await zk?.stop();
-});
 
 /** One generic inverter, frozen (values move only when set), an agent of it leading, and an operator. */
 async function site(name: string, publish: string): Promise<{ sim: SimulatedSite; op: SiteClient; stat: () => Promise<ZkStat>; value: (point: string) => Promise<unknown> }> {
@@ -32,7 +23,7 @@ async function site(name: string, publish: string): Promise<{ sim: SimulatedSite
   const yaml = (agentId: string): string => `
 site: ${name}
 agent: { id: ${agentId} }
-zookeeper: { connect: "${zk.connectString}", sessionTimeoutMs: 4000 }
+zookeeper: { connect: "${suite.zk.connectString}", sessionTimeoutMs: 4000 }
 publish: ${publish}
 http: { listen: false }
 buses: [{ id: lan, type: tcp, host: 127.0.0.1, port: ${port}, timeoutMs: 500 }]
@@ -44,7 +35,7 @@ devices: [{ id: inv-1, kind: inverter, bus: lan, unitId: 1, profile: generic-inv
   const agent = new Agent(parseConfig(yaml('gw-a'), `${name}-gw-a.yaml`), { logger: silent, version: 'test' });
   await agent.start();
   toClose.push(agent);
-  const op = await SiteClient.open({ connect: zk.connectString, site: name }, { logger: silent });
+  const op = await SiteClient.open({ connect: suite.zk.connectString, site: name }, { logger: silent });
   toClose.push(op);
   const path = op.paths.reading('gw-a');
   await waitFor('the leader publishing inv-1 ok', async () => {

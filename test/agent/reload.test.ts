@@ -4,7 +4,7 @@
 // the lock stay. SIGHUPs that come during a reload are coalesced into one more.
 import fs from 'node:fs';
 import nodePath from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Agent } from '../../src/agent/agent.js';
 import type { DeviceReading } from '../../src/agent/device-state.js';
@@ -16,21 +16,12 @@ import { SimulatedSite, frozenOptions } from '../../src/simulator/index.js';
 import { freePort } from '../../tools/devtools/ports.js';
 import { makeTempDir } from '../../tools/devtools/temp-dirs.js';
 import { sleep, waitFor } from '../../tools/devtools/wait.js';
-import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
+import { zooKeeperSuite } from '../helpers/zookeeper-suite.js';
 
-let zk: ZkServer;
 const dir = makeTempDir('reload');
-const toClose: Array<{ close(): Promise<void> }> = [];
+const suite = zooKeeperSuite();
+const { toClose } = suite;
 
-beforeAll(async () => {
-  zk = await startZooKeeper();
-});
-afterEach(async () => {
-  for (const c of toClose.splice(0).reverse()) await c.close();
-});
-afterAll(async () => {
-  await zk?.stop();
-});
 
 interface SiteFiles {
   /** Writes the agent's site file: `devices` are the lines under `devices:`; `field: false` leaves that bus out. */
@@ -58,7 +49,7 @@ async function site(name: string): Promise<SiteFiles> {
   const yaml = (o: SiteFileOptions): string => `
 site: ${name}
 agent: { id: gw-a }
-zookeeper: { connect: "${zk.connectString}", sessionTimeoutMs: 4000 }
+zookeeper: { connect: "${suite.zk.connectString}", sessionTimeoutMs: 4000 }
 publish: { intervalMs: 100 }
 http: { listen: false }
 log: { level: ${o.level ?? 'info'} }

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import vm from 'node:vm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Agent } from '../../src/agent/agent.js';
 import { PAGE_SCRIPT } from '../../src/agent/site-page/page-script.js';
@@ -15,22 +15,13 @@ import { SiteClient } from '../../src/coordination/site-client.js';
 import { SimulatedSite, frozenOptions } from '../../src/simulator/index.js';
 import { freePort } from '../../tools/devtools/ports.js';
 import { sleep, waitFor } from '../../tools/devtools/wait.js';
-import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
+import { zooKeeperSuite } from '../helpers/zookeeper-suite.js';
 
 const silent = pino({ level: 'silent' });
 const POLL_MS = 200;
-let zk: ZkServer;
-const toClose: Array<{ close(): Promise<void> }> = [];
+const suite = zooKeeperSuite();
+const { toClose } = suite;
 
-beforeAll(async () => {
-  zk = await startZooKeeper();
-});
-afterEach(async () => {
-  for (const c of toClose.splice(0).reverse()) await c.close();
-});
-afterAll(async () => {
-  await zk?.stop();
-});
 
 /** A leading agent of `site` with inv-1 (generic-inverter) and pv-1 (SunSpec), both polled; its HTTP port. */
 async function runningSite(site: string): Promise<{ agent: Agent; port: number; base: string }> {
@@ -38,7 +29,7 @@ async function runningSite(site: string): Promise<{ agent: Agent; port: number; 
   const yaml = (agentId: string, listen: string): string => `
 site: ${site}
 agent: { id: ${agentId} }
-zookeeper: { connect: "${zk.connectString}", sessionTimeoutMs: 4000 }
+zookeeper: { connect: "${suite.zk.connectString}", sessionTimeoutMs: 4000 }
 publish: { intervalMs: 100 }
 http: { listen: ${listen} }
 buses:
@@ -59,7 +50,7 @@ devices:
 }
 
 async function operator(site: string): Promise<SiteClient> {
-  const client = await SiteClient.open({ connect: zk.connectString, site }, { logger: silent });
+  const client = await SiteClient.open({ connect: suite.zk.connectString, site }, { logger: silent });
   toClose.push(client);
   return client;
 }

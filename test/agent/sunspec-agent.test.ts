@@ -3,30 +3,21 @@
 // discovered, published with m-names and standard names, and curtailed by a command; a broken one
 // beside it is `error` with a clear message while the other is served; a command for a control a
 // device lacks is rejected with the reason.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Agent } from '../../src/agent/agent.js';
 import { parseConfig } from '../../src/config/load.js';
 import { SiteClient } from '../../src/coordination/site-client.js';
-import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
+import { zooKeeperSuite } from '../helpers/zookeeper-suite.js';
 import { freePort } from '../../tools/devtools/ports.js';
 import { waitFor } from '../../tools/devtools/wait.js';
 import { FixtureServer } from '../drivers/sunspec/fixture-server.js';
 import { M103, M123, SunSpecImage } from '../drivers/sunspec/fixture-image.js';
 
 const silent = pino({ level: 'silent' });
-let zk: ZkServer;
-const toClose: Array<{ close(): Promise<void> }> = [];
+const suite = zooKeeperSuite();
+const { toClose } = suite;
 
-beforeAll(async () => {
-  zk = await startZooKeeper();
-});
-afterEach(async () => {
-  for (const c of toClose.splice(0).reverse()) await c.close();
-});
-afterAll(async () => {
-  await zk?.stop();
-});
 
 interface DeviceDoc {
   status: string;
@@ -58,7 +49,7 @@ describe('a SunSpec device in the agent', () => {
       `
 site: ${site}
 agent: { id: gw-a }
-zookeeper: { connect: "${zk.connectString}", sessionTimeoutMs: 4000 }
+zookeeper: { connect: "${suite.zk.connectString}", sessionTimeoutMs: 4000 }
 publish: { intervalMs: 100 }
 http: { listen: "127.0.0.1:${await freePort()}" }
 buses:
@@ -72,7 +63,7 @@ devices:
     const agent = new Agent(config, { logger: silent, version: 'test' });
     await agent.start();
     toClose.push(agent);
-    const op = await SiteClient.open({ connect: zk.connectString, site }, { logger: silent });
+    const op = await SiteClient.open({ connect: suite.zk.connectString, site }, { logger: silent });
     toClose.push(op);
 
     const devicesOf = async (): Promise<Record<string, DeviceDoc>> => {

@@ -5,14 +5,14 @@
 // a release switches it off (WMaxLim_Ena = 0) and deletes the node.
 //
 // Timing (config/fallback-timing.ts): R = 8 s, T = 3 s, p = 200 ms: 2R/3 = 5333 ms > 3000 + 400 + 1000.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Agent } from '../../src/agent/agent.js';
 import { parseConfig } from '../../src/config/load.js';
 import { SiteClient } from '../../src/coordination/site-client.js';
 import { SimulatedSite, frozenOptions } from '../../src/simulator/index.js';
 import type { WriteRecord } from '../../src/simulator/write-record.js';
-import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
+import { zooKeeperSuite } from '../helpers/zookeeper-suite.js';
 import { freePort } from '../../tools/devtools/ports.js';
 import { sleep, waitFor } from '../../tools/devtools/wait.js';
 
@@ -21,18 +21,9 @@ const WINDOW_S = 8;
 /** Model 123 of the simulated inverter at base 40000 (src/simulator/README.md): its ID at 40182. */
 const M123 = { WMaxLimPct: 40187, WMaxLimPct_RvrtTms: 40189, WMaxLim_Ena: 40191 } as const;
 
-let zk: ZkServer;
-const toClose: Array<{ close(): Promise<void> }> = [];
+const suite = zooKeeperSuite({ tickTimeMs: 200 });
+const { toClose } = suite;
 
-beforeAll(async () => {
-  zk = await startZooKeeper({ tickTimeMs: 200 });
-});
-afterEach(async () => {
-  for (const c of toClose.splice(0).reverse()) await c.close();
-});
-afterAll(async () => {
-  await zk?.stop();
-});
 
 describe('a held SunSpec control', () => {
   it('programs the revert timer, is refreshed so the device never drops it, and is released by switching it off', async () => {
@@ -40,7 +31,7 @@ describe('a held SunSpec control', () => {
     const yaml = (agentId: string, http: string): string => `
 site: sunspec-hold
 agent: { id: ${agentId} }
-zookeeper: { connect: "${zk.connectString}", sessionTimeoutMs: 3000 }
+zookeeper: { connect: "${suite.zk.connectString}", sessionTimeoutMs: 3000 }
 publish: { intervalMs: 100 }
 http: { listen: ${http} }
 buses:
@@ -55,7 +46,7 @@ devices:
     const agent = new Agent(parseConfig(yaml('gw-a', `"127.0.0.1:${await freePort()}"`), 'gw-a.yaml'), { logger: silent, version: 'test' });
     await agent.start();
     toClose.push(agent);
-    const op = await SiteClient.open({ connect: zk.connectString, site: 'sunspec-hold' }, { logger: silent });
+    const op = await SiteClient.open({ connect: suite.zk.connectString, site: 'sunspec-hold' }, { logger: silent });
     toClose.push(op);
     await waitFor('leader, pv-1 ok', () => agent.isLeader && agent.readings()['pv-1']?.status === 'ok', { timeoutMs: 15_000 });
     const pv = sim.device('pv-1');
