@@ -23,17 +23,12 @@
 // `resultsMaxAgeMs` by ZooKeeper's clock (results-pruner.ts).
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { ActuationGate } from './actuation-gate.js';
-import type { Clock, CorrectedClock } from '../clock.js';
-import { parseCommand, type CommandHandler, type CommandStatus, type ResultDocument } from './command.js';
+import { parseCommand, type CommandStatus, type ResultDocument } from './command.js';
 import { isZkError } from './errors.js';
-import type { HeldSetpoints } from './held-setpoints.js';
+import type { HeldSetpoints, HeldSetpointsDeps } from './held-setpoints.js';
 import { COMMAND_PREFIX, sortBySequence, type SitePaths } from './paths.js';
-import type { ServerClock } from './server-clock.js';
 import { serverNow } from './server-now.js';
 import { ResultsPruner } from './results-pruner.js';
-import type { ZkSession } from './session.js';
-import type { SiteLock } from './site-lock.js';
 import { withTimeout } from './timeout.js';
 import type { ZkAcl } from './zk-client.js';
 
@@ -52,20 +47,10 @@ export interface CommandQueueOptions {
   closeWaitMs?: number;
 }
 
-export interface CommandQueueDeps {
-  session: ZkSession;
-  lock: SiteLock;
-  gate: ActuationGate;
-  handler: CommandHandler;
-  serverClock: ServerClock;
-  /** The wall clock of the times we write (results, setpoints): the local one corrected by serverClock. */
-  wallClock: CorrectedClock;
-  /** Makes a write whose Stat teaches the ServerClock (used when it has no recent sample). */
-  clockProbe?: () => Promise<unknown>;
+/** What the held setpoints act through (session, lock, gate, handler, clocks), and the held setpoints themselves. */
+export interface CommandQueueDeps extends HeldSetpointsDeps {
   /** Held setpoints (CONTRACT.md section 7); absent: commands are one-shot writes. */
   setpoints?: HeldSetpoints;
-  logger: Logger;
-  clock: Clock;
 }
 
 type Outcome = 'done' | 'deferred';

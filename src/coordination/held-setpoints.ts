@@ -24,7 +24,7 @@ import type { Command, CommandHandler } from './command.js';
 import { setpointName, type SitePaths } from './paths.js';
 import { SerialRunner } from './serial-runner.js';
 import type { ServerClock } from './server-clock.js';
-import { serverNow, type ServerNow } from './server-now.js';
+import { serverNow, serverNowEstimate, type ServerNow } from './server-now.js';
 import { holdUntilMs, type SetpointDocument } from './setpoint-document.js';
 import { SetpointStore } from './setpoint-store.js';
 import type { ZkSession } from './session.js';
@@ -130,11 +130,9 @@ export class HeldSetpoints extends EventEmitter<{ change: []; ready: [] }> {
   /** The setpoints in force: none unless ready, none whose holdUntil has passed (or cannot be judged yet). */
   current(): SetpointDocument[] {
     if (!this.ready) return [];
-    const nowMs = this.deps.serverClock.nowMs();
-    return [...this.held.values()].filter((s) => {
-      const until = holdUntilMs(s);
-      return until === null || (nowMs !== null && until > nowMs + (this.deps.serverClock.uncertaintyMs() ?? 0));
-    });
+    const now = serverNowEstimate(this.deps.serverClock);
+    // Without an estimate, only what has no holdUntil is surely in force.
+    return [...this.held.values()].filter((s) => (now === null ? holdUntilMs(s) === null : !this.ended(s, now)));
   }
 
   /** For a command of the queue: null when it may go ahead; for a release of a point that holds nothing, why not. */

@@ -17,6 +17,11 @@ export interface ServerNow {
 export async function serverNow(clock: ServerClock, probe: (() => Promise<unknown>) | undefined, onProbeError: (err: unknown) => void): Promise<ServerNow | null> {
   const age = clock.sampleAgeMs();
   if ((age === null || age > MAX_CLOCK_SAMPLE_AGE_MS) && probe) await probe().catch(onProbeError);
+  return serverNowEstimate(clock);
+}
+
+/** ZooKeeper's time now from the samples there are, without a probe (for synchronous callers); null without any. */
+export function serverNowEstimate(clock: ServerClock): ServerNow | null {
   const nowMs = clock.nowMs();
   return nowMs === null ? null : { nowMs, uncertaintyMs: clock.uncertaintyMs() ?? 0 };
 }

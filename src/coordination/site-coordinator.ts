@@ -179,20 +179,20 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
     );
     this.lock = new SiteLock({ paths: this.paths, agentId: settings.agentId, acl: this.acls?.site ?? null }, { session, logger, clock });
     this.gate = new ActuationGate({ maxWriteMs: settings.maxWriteMs }, { session, lock: this.lock, logger, clock });
-    this.setpoints = new HeldSetpoints(
-      { paths: this.paths, agentId: settings.agentId, acl: this.acls?.site ?? null },
-      {
-        session,
-        lock: this.lock,
-        gate: this.gate,
-        handler: deps.handler,
-        serverClock: this.serverClock,
-        wallClock,
-        clockProbe: () => this.agentNode.writeNow(),
-        logger,
-        clock,
-      },
-    );
+    // What the held setpoints and the command queue both act through: the same lock, gate, handler
+    // and clocks; a write of our agent node teaches the ServerClock when its sample is old.
+    const actuation = {
+      session,
+      lock: this.lock,
+      gate: this.gate,
+      handler: deps.handler,
+      serverClock: this.serverClock,
+      wallClock,
+      clockProbe: () => this.agentNode.writeNow(),
+      logger,
+      clock,
+    };
+    this.setpoints = new HeldSetpoints({ paths: this.paths, agentId: settings.agentId, acl: this.acls?.site ?? null }, actuation);
     this.queue = new CommandQueue(
       {
         paths: this.paths,
@@ -203,18 +203,7 @@ export class SiteCoordinator extends EventEmitter<SiteCoordinatorEvents> {
         resultAcl: this.acls?.site ?? null,
         closeWaitMs: 2500,
       },
-      {
-        session,
-        lock: this.lock,
-        gate: this.gate,
-        handler: deps.handler,
-        serverClock: this.serverClock,
-        wallClock,
-        clockProbe: () => this.agentNode.writeNow(),
-        setpoints: this.setpoints,
-        logger,
-        clock,
-      },
+      { ...actuation, setpoints: this.setpoints },
     );
 
     this.session.on('state', (state, previous) => {

@@ -1,10 +1,7 @@
 // ACLs (issue: "With credentials configured, no client without them can create, change or delete
 // anything under the site except commands/ children for those granted it; everyone may read.").
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestAclId } from '../../src/coordination/credentials.js';
-import { ZkError } from '../../src/coordination/errors.js';
 import { COMMAND_PREFIX, LOCK_PREFIX } from '../../src/coordination/paths.js';
 import { makeTempDir } from '../../tools/devtools/temp-dirs.js';
 import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
@@ -17,6 +14,8 @@ import {
   waitFor,
   waitForLeader,
   type TestAgent,
+  writeCredentials,
+  zkCode,
   type WriteRecord,
 } from './harness.js';
 
@@ -28,11 +27,8 @@ let dir: string;
 const clients: Admin[] = [];
 const agents: TestAgent[] = [];
 
-function credentials(name: string, line: string, mode = 0o600): string {
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, `${line}\n`, { mode });
-  fs.chmodSync(file, mode);
-  return file;
+function credentials(name: string, line: string): string {
+  return writeCredentials(dir, name, line);
 }
 
 async function client(credentialsFile?: string): Promise<Admin> {
@@ -44,15 +40,6 @@ async function client(credentialsFile?: string): Promise<Admin> {
 /** A client with the agents' own credentials (as an operator's tool would use them). */
 function agentView(credentialsFile: string): Promise<Admin> {
   return client(credentialsFile);
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    return err instanceof ZkError ? err.code : String(err);
-  }
 }
 
 beforeAll(async () => {
@@ -96,35 +83,35 @@ describe('ACLs with digest credentials', () => {
     const data = Buffer.from('{}');
 
     // Everyone may read.
-    expect(await code(s.getChildren(paths.site))).toBe('OK');
-    expect(await code(s.get(paths.agent('gw-a')))).toBe('OK');
-    expect(await code(s.get(paths.reading('gw-a')))).toBe('OK');
-    expect(await code(s.getChildren(paths.lock))).toBe('OK');
-    expect(await code(s.get(paths.result(cmd)))).toBe('OK');
+    expect(await zkCode(s.getChildren(paths.site))).toBe('OK');
+    expect(await zkCode(s.get(paths.agent('gw-a')))).toBe('OK');
+    expect(await zkCode(s.get(paths.reading('gw-a')))).toBe('OK');
+    expect(await zkCode(s.getChildren(paths.lock))).toBe('OK');
+    expect(await zkCode(s.get(paths.result(cmd)))).toBe('OK');
 
     // A stranger can create nothing under the site, commands/ included.
-    expect(await code(s.create(`${paths.site}/extra`, data, 'persistent'))).toBe('NOAUTH');
-    expect(await code(s.create(paths.agent('gw-x'), data, 'ephemeral'))).toBe('NOAUTH');
-    expect(await code(s.create(paths.reading('gw-x'), data, 'ephemeral'))).toBe('NOAUTH');
-    expect(await code(s.create(paths.lockNode(`x-${LOCK_PREFIX}`), data, 'ephemeral_sequential'))).toBe('NOAUTH');
-    expect(await code(s.create(paths.newCommand(), data, 'persistent_sequential'))).toBe('NOAUTH');
-    expect(await code(s.create(paths.result(UNUSED_COMMAND), data, 'persistent'))).toBe('NOAUTH');
+    expect(await zkCode(s.create(`${paths.site}/extra`, data, 'persistent'))).toBe('NOAUTH');
+    expect(await zkCode(s.create(paths.agent('gw-x'), data, 'ephemeral'))).toBe('NOAUTH');
+    expect(await zkCode(s.create(paths.reading('gw-x'), data, 'ephemeral'))).toBe('NOAUTH');
+    expect(await zkCode(s.create(paths.lockNode(`x-${LOCK_PREFIX}`), data, 'ephemeral_sequential'))).toBe('NOAUTH');
+    expect(await zkCode(s.create(paths.newCommand(), data, 'persistent_sequential'))).toBe('NOAUTH');
+    expect(await zkCode(s.create(paths.result(UNUSED_COMMAND), data, 'persistent'))).toBe('NOAUTH');
     // ...change nothing (the agent's ephemeral nodes got their ACL right after being created)...
     for (const p of [paths.site, paths.agent('gw-a'), paths.reading('gw-a'), paths.lockNode(lockName), paths.commands, paths.result(cmd)]) {
-      expect(await code(s.set(p, data)), p).toBe('NOAUTH');
-      expect(await code(s.setAcl(p, [{ scheme: 'world', id: 'anyone', perms: 31 }])), p).toBe('NOAUTH');
+      expect(await zkCode(s.set(p, data)), p).toBe('NOAUTH');
+      expect(await zkCode(s.setAcl(p, [{ scheme: 'world', id: 'anyone', perms: 31 }])), p).toBe('NOAUTH');
     }
     // ...and delete nothing.
     for (const p of [paths.agent('gw-a'), paths.reading('gw-a'), paths.lockNode(lockName), paths.result(cmd), paths.results]) {
-      expect(await code(s.delete(p)), p).toBe('NOAUTH');
+      expect(await zkCode(s.delete(p)), p).toBe('NOAUTH');
     }
 
     // The issuer may create commands, and nothing else.
     const e = ems.session;
-    expect(await code(e.create(paths.result(UNUSED_COMMAND), data, 'persistent'))).toBe('NOAUTH');
-    expect(await code(e.set(paths.agent('gw-a'), data))).toBe('NOAUTH');
-    expect(await code(e.delete(paths.result(cmd)))).toBe('NOAUTH');
-    expect(await code(e.create(paths.lockNode(`x-${LOCK_PREFIX}`), data, 'ephemeral_sequential'))).toBe('NOAUTH');
+    expect(await zkCode(e.create(paths.result(UNUSED_COMMAND), data, 'persistent'))).toBe('NOAUTH');
+    expect(await zkCode(e.set(paths.agent('gw-a'), data))).toBe('NOAUTH');
+    expect(await zkCode(e.delete(paths.result(cmd)))).toBe('NOAUTH');
+    expect(await zkCode(e.create(paths.lockNode(`x-${LOCK_PREFIX}`), data, 'ephemeral_sequential'))).toBe('NOAUTH');
 
     // Results carry the site ACL: the agents' digest identity ALL, the world READ. (ZooKeeper shows
     // the digest hash only to clients with ADMIN on the node; others see `user:x`.)
@@ -163,8 +150,8 @@ describe('ACLs with digest credentials', () => {
     const byStranger = await stranger.site(paths).submit({ device: 'inv-1', point: 'activePowerLimit', value: 60 });
     const evil = Buffer.from(JSON.stringify({ device: 'inv-1', point: 'activePowerLimit', value: 999 }));
     for (const cmd of [byEms, byStranger]) {
-      expect(await code(stranger.session.set(paths.command(cmd), evil)), cmd).toBe('NOAUTH');
-      expect(await code(stranger.session.setAcl(paths.command(cmd), [{ scheme: 'world', id: 'anyone', perms: 31 }])), cmd).toBe('NOAUTH');
+      expect(await zkCode(stranger.session.set(paths.command(cmd), evil)), cmd).toBe('NOAUTH');
+      expect(await zkCode(stranger.session.setAcl(paths.command(cmd), [{ scheme: 'world', id: 'anyone', perms: 31 }])), cmd).toBe('NOAUTH');
       expect((await stranger.session.get(paths.command(cmd))).stat.version).toBe(0);
     }
     // The issuer's own identity keeps ALL on its command; the world may read it.
@@ -194,8 +181,8 @@ describe('ACLs with digest credentials', () => {
     const stranger = await client();
     const cmd = await stranger.site(paths).submit({ device: 'inv-1', point: 'activePowerLimit', value: 5 });
     expect((await stranger.site(paths).awaitResults([cmd], 10_000)).get(cmd)?.status).toBe('applied');
-    expect(await code(stranger.session.delete(paths.result(cmd)))).toBe('NOAUTH');
-    expect(await code(stranger.session.set(paths.commands, Buffer.from('x')))).toBe('NOAUTH');
+    expect(await zkCode(stranger.session.delete(paths.result(cmd)))).toBe('NOAUTH');
+    expect(await zkCode(stranger.session.set(paths.commands, Buffer.from('x')))).toBe('NOAUTH');
   });
 
   // Refusing a credentials file that group or others can read is the agent's: it reads the file
@@ -207,7 +194,7 @@ describe('ACLs with digest credentials', () => {
     // e.g. `gridkeeper command` ran before the agents had credentials: an open commands/ node.
     const paths = pathsOf(siteConfig({ site, agentId: 'x', connect: '', sessionTimeoutMs: T_MS }));
     await open.site(paths).submit({ device: 'inv-1', point: 'activePowerLimit', value: 7 });
-    expect(await code(open.session.set(paths.commands, Buffer.from('x')))).toBe('OK');
+    expect(await zkCode(open.session.set(paths.commands, Buffer.from('x')))).toBe('OK');
     const config = siteConfig({
       site,
       agentId: 'gw-a',
@@ -219,7 +206,7 @@ describe('ACLs with digest credentials', () => {
     agents.push(agent);
     await agent.coordinator.ready();
     await waitFor('the open command to be handled', async () => (await open.site(paths).pendingCommands()).length === 0, { timeoutMs: 10_000 });
-    expect(await code(open.session.set(paths.commands, Buffer.from('x')))).toBe('NOAUTH');
-    expect(await code(open.session.create(paths.newCommand(), Buffer.from('{}'), 'persistent_sequential'))).toBe('NOAUTH');
+    expect(await zkCode(open.session.set(paths.commands, Buffer.from('x')))).toBe('NOAUTH');
+    expect(await zkCode(open.session.create(paths.newCommand(), Buffer.from('{}'), 'persistent_sequential'))).toBe('NOAUTH');
   });
 });

@@ -4,12 +4,15 @@
 // with the operator client SiteClient of any site on it), and small waits.
 // Debugging: GRIDKEEPER_TEST_LOG=debug prints every component's log lines; GRIDKEEPER_TEST_ZK_NATIVE_LOG=1
 // turns on the ZooKeeper C library's own debug log (stderr).
+import fs from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { pino, type Logger } from 'pino';
 import { systemClock, type Clock } from '../../src/clock.js';
 import type { Command, CommandHandler } from '../../src/coordination/command.js';
 import { connectSession } from '../../src/coordination/connect.js';
+import { ZkError } from '../../src/coordination/errors.js';
 import { readCredentialsFile } from '../../src/coordination/credentials.js';
 import { SitePaths } from '../../src/coordination/paths.js';
 import type { ZkSession } from '../../src/coordination/session.js';
@@ -258,4 +261,22 @@ export function waitForLeader(agent: TestAgent, timeoutMs: number): Promise<stri
 
 export function pathsOf(config: SiteCoordinatorSettings): SitePaths {
   return new SitePaths(config.root, config.site);
+}
+
+/** The ZooKeeper error code `p` fails with, 'OK' when it succeeds (ACL checks: 'NOAUTH' or 'OK'). */
+export async function zkCode(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'OK';
+  } catch (err) {
+    return err instanceof ZkError ? err.code : String(err);
+  }
+}
+
+/** Writes a credentials file `name` in `dir` holding `line` (`user:secret`), mode 0600 whatever the umask. */
+export function writeCredentials(dir: string, name: string, line: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, `${line}\n`, { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+  return file;
 }

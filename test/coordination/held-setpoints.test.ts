@@ -2,17 +2,14 @@
 // ZooKeeper with digest credentials: the holder writes `setpoints/<device>.<point>` with the site ACL
 // (nobody else, issuers included, can create, change or delete one), a successor re-asserts it
 // before any command, a release deletes it, and a release of a point that holds nothing is rejected.
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Command } from '../../src/coordination/command.js';
 import { digestAclId } from '../../src/coordination/credentials.js';
-import { ZkError } from '../../src/coordination/errors.js';
 import { SiteCoordinator } from '../../src/coordination/site-coordinator.js';
 import { systemClock } from '../../src/clock.js';
 import { makeTempDir } from '../../tools/devtools/temp-dirs.js';
 import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
-import { Admin, pathsOf, RecordingHandler, siteConfig, testLogger, uniqueSite, waitFor, type WriteRecord } from './harness.js';
+import { Admin, pathsOf, RecordingHandler, siteConfig, testLogger, uniqueSite, waitFor, writeCredentials, zkCode, type WriteRecord } from './harness.js';
 
 const T_MS = 2000;
 let zk: ZkServer;
@@ -32,9 +29,7 @@ class HoldingHandler extends RecordingHandler {
 }
 
 function credentials(name: string, line: string): string {
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, `${line}\n`, { mode: 0o600 });
-  return file;
+  return writeCredentials(dir, name, line);
 }
 
 function holder(config: ReturnType<typeof siteConfig>, writes: WriteRecord[]): { coordinator: SiteCoordinator; handler: HoldingHandler } {
@@ -43,15 +38,6 @@ function holder(config: ReturnType<typeof siteConfig>, writes: WriteRecord[]): {
   coordinator.start();
   closers.push(() => coordinator.close());
   return { coordinator, handler };
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    return err instanceof ZkError ? err.code : String(err);
-  }
 }
 
 beforeAll(async () => {
@@ -100,10 +86,10 @@ describe('held setpoints in ZooKeeper', () => {
     // Nobody but the agents may create, change or delete a setpoint: not a stranger, not an issuer.
     const data = Buffer.from(JSON.stringify({ ...doc, value: 0 }));
     for (const s of [stranger.session, ems.session]) {
-      expect(await code(s.set(node, data))).toBe('NOAUTH');
-      expect(await code(s.delete(node))).toBe('NOAUTH');
-      expect(await code(s.setAcl(node, [{ scheme: 'world', id: 'anyone', perms: 31 }]))).toBe('NOAUTH');
-      expect(await code(s.create(paths.setpoint('inv-1', 'other'), data, 'persistent'))).toBe('NOAUTH');
+      expect(await zkCode(s.set(node, data))).toBe('NOAUTH');
+      expect(await zkCode(s.delete(node))).toBe('NOAUTH');
+      expect(await zkCode(s.setAcl(node, [{ scheme: 'world', id: 'anyone', perms: 31 }]))).toBe('NOAUTH');
+      expect(await zkCode(s.create(paths.setpoint('inv-1', 'other'), data, 'persistent'))).toBe('NOAUTH');
     }
     expect((await stranger.session.getAcl(node)).map((e) => e.id)).toEqual(expect.arrayContaining(['gridkeeper:x', 'anyone']));
 

@@ -2,32 +2,18 @@
 // site, on its own authenticated session, can read another site (status, dashboards) but cannot
 // create, change or delete anything under it, nor delete the other site's node or take the shared
 // parents away from the sites that come after it.
-import fs from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ZkError } from '../../src/coordination/errors.js';
 import { COMMAND_PREFIX, LOCK_PREFIX, type SitePaths } from '../../src/coordination/paths.js';
 import type { ZkSession } from '../../src/coordination/session.js';
 import { SiteClient } from '../../src/coordination/site-client.js';
 import { makeTempDir } from '../../tools/devtools/temp-dirs.js';
-import { pathsOf, siteConfig, startAgent, uniqueSite, waitForLeader, useZooKeeper, type TestAgent } from './harness.js';
+import { pathsOf, siteConfig, startAgent, uniqueSite, waitForLeader, useZooKeeper, writeCredentials, zkCode, type TestAgent } from './harness.js';
 
 const T_MS = 2000;
 const fx = useZooKeeper('afterAll');
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    return err instanceof ZkError ? err.code : String(err);
-  }
-}
-
 function credentialsFile(dir: string, line: string): string {
-  const file = path.join(dir, `${line.split(':')[0] ?? 'x'}.credentials`);
-  fs.writeFileSync(file, `${line}\n`, { mode: 0o600 });
-  return file;
+  return writeCredentials(dir, `${line.split(':')[0] ?? 'x'}.credentials`, line);
 }
 
 /** A site with one agent holding its lock, and a command result, under its own credentials. */
@@ -59,14 +45,14 @@ async function attempts(session: ZkSession, paths: SitePaths, lockNode: string, 
     [paths.setpoint('inv-1', 'activePowerLimit'), 'persistent'],
     [`${paths.conflicts}/intruder`, 'ephemeral'],
   ];
-  for (const [p, mode] of creates) out[`create ${p}`] = await code(session.create(p, data, mode));
+  for (const [p, mode] of creates) out[`create ${p}`] = await zkCode(session.create(p, data, mode));
   const existing = [paths.site, paths.agent('gw-a'), paths.reading('gw-a'), paths.lockNode(lockNode), paths.commands, paths.results, paths.result(result), paths.setpoints];
   for (const p of existing) {
-    out[`set ${p}`] = await code(session.set(p, data));
-    out[`setAcl ${p}`] = await code(session.setAcl(p, open));
+    out[`set ${p}`] = await zkCode(session.set(p, data));
+    out[`setAcl ${p}`] = await zkCode(session.setAcl(p, open));
   }
   for (const p of [paths.agent('gw-a'), paths.reading('gw-a'), paths.lockNode(lockNode), paths.result(result), paths.results, paths.commands, paths.site]) {
-    out[`delete ${p}`] = await code(session.delete(p));
+    out[`delete ${p}`] = await zkCode(session.delete(p));
   }
   return out;
 }
@@ -82,15 +68,15 @@ describe('sites on one ensemble with their own credentials', () => {
     ] as const) {
       const session = attacker.agent.coordinator.session;
       // It may read the other site, as anyone may.
-      expect(await code(session.getChildren(victim.paths.site))).toBe('OK');
-      expect(await code(session.get(victim.paths.reading('gw-a')))).toBe('OK');
+      expect(await zkCode(session.getChildren(victim.paths.site))).toBe('OK');
+      expect(await zkCode(session.get(victim.paths.reading('gw-a')))).toBe('OK');
       const tried = await attempts(session, victim.paths, victim.agent.coordinator.lock.nodeName ?? '', victim.result);
       expect(Object.keys(tried).length).toBeGreaterThan(20);
       expect(Object.entries(tried).filter(([, c]) => c !== 'NOAUTH')).toEqual([]);
       // The shared parents (made by whichever site came first) belong to no site.
       for (const parent of [victim.paths.root, victim.paths.sites]) {
-        expect(await code(session.setAcl(parent, [{ scheme: 'world', id: 'anyone', perms: 1 }])), parent).toBe('NOAUTH');
-        expect(await code(session.set(parent, Buffer.from('x'))), parent).toBe('NOAUTH');
+        expect(await zkCode(session.setAcl(parent, [{ scheme: 'world', id: 'anyone', perms: 1 }])), parent).toBe('NOAUTH');
+        expect(await zkCode(session.set(parent, Buffer.from('x'))), parent).toBe('NOAUTH');
       }
     }
     // Both sites still work: each holder applies its own site's commands.
