@@ -77,7 +77,7 @@ export function planReload(running: SiteConfig, next: SiteConfig, session: Runni
 }
 
 /** Buses by id, then devices: a device is rebuilt when it, its bus or control.verifyWrites changed. */
-export function modbusChanges(running: SiteConfig, next: SiteConfig): ModbusChanges {
+function modbusChanges(running: SiteConfig, next: SiteConfig): ModbusChanges {
   const buses = diffById(running.buses, next.buses, (was, bus) => !isDeepStrictEqual(was, bus));
   const newBus = new Set([...buses.added, ...buses.changed]);
   const verifyChanged = running.control.verifyWrites !== next.control.verifyWrites;
