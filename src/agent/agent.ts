@@ -247,11 +247,14 @@ export class Agent {
   /** Readings of every device, by id (for the snapshot and tests), with its fallback timer where one is kept. */
   readings(): Record<string, DeviceReading> {
     const out = this.modbus.readings();
-    for (const [id, reading] of Object.entries(out)) {
-      const fallback = this.keeper.fallbackOf(id);
-      if (fallback !== undefined) out[id] = { ...reading, fallback };
-    }
+    for (const [id, reading] of Object.entries(out)) out[id] = this.withFallback(id, reading);
     return out;
+  }
+
+  /** A device's reading with its fallback timer (setpoint-keeper.ts), as the snapshot carries it. */
+  private withFallback(id: string, reading: DeviceReading): DeviceReading {
+    const fallback = this.keeper.fallbackOf(id);
+    return fallback === undefined ? reading : { ...reading, fallback };
   }
 
   get isLeader(): boolean {
@@ -319,9 +322,7 @@ export class Agent {
   /** The reading of one device (with its fallback timer) differs from the last snapshot written. */
   private deviceChanged(id: string): boolean {
     const reading = this.modbus.readingOf(id);
-    if (reading === undefined) return false;
-    const fallback = this.keeper.fallbackOf(id);
-    return this.publisher.deviceChanged(id, fallback === undefined ? reading : { ...reading, fallback });
+    return reading !== undefined && this.publisher.deviceChanged(id, this.withFallback(id, reading));
   }
 
   /**

@@ -77,29 +77,30 @@ export function planReload(running: SiteConfig, next: SiteConfig, session: Runni
 }
 
 /** Buses by id, then devices: a device is rebuilt when it, its bus or control.verifyWrites changed. */
-export function modbusChanges(running: SiteConfig, next: SiteConfig): ModbusChanges {
-  const buses = byId(running.buses);
-  const nextBuses = byId(next.buses);
-  const busChanges: ModbusChanges['buses'] = { added: [], changed: [], removed: [] };
-  for (const [id, bus] of nextBuses) {
-    const was = buses.get(id);
-    if (was === undefined) busChanges.added.push(id);
-    else if (!isDeepStrictEqual(was, bus)) busChanges.changed.push(id);
-  }
-  for (const id of buses.keys()) if (!nextBuses.has(id)) busChanges.removed.push(id);
-
-  const newBus = new Set([...busChanges.added, ...busChanges.changed]);
+function modbusChanges(running: SiteConfig, next: SiteConfig): ModbusChanges {
+  const buses = diffById(running.buses, next.buses, (was, bus) => !isDeepStrictEqual(was, bus));
+  const newBus = new Set([...buses.added, ...buses.changed]);
   const verifyChanged = running.control.verifyWrites !== next.control.verifyWrites;
-  const devices = byId(running.devices);
-  const nextDevices = byId(next.devices);
-  const deviceChanges: ModbusChanges['devices'] = { added: [], rebuilt: [], removed: [] };
-  for (const [id, device] of nextDevices) {
-    const was = devices.get(id);
-    if (was === undefined) deviceChanges.added.push(id);
-    else if (verifyChanged || newBus.has(device.bus) || !isDeepStrictEqual(was, device)) deviceChanges.rebuilt.push(id);
+  const devices = diffById(running.devices, next.devices, (was, device) => verifyChanged || newBus.has(device.bus) || !isDeepStrictEqual(was, device));
+  return { buses, devices: { added: devices.added, rebuilt: devices.changed, removed: devices.removed } };
+}
+
+/** Ids of `next` not in `running` (added), in both and `changed(was, now)` (in `next`'s order), in `running` only (removed). */
+function diffById<T extends BusConfig | DeviceConfig>(
+  running: readonly T[],
+  next: readonly T[],
+  changed: (was: T, now: T) => boolean,
+): { added: string[]; changed: string[]; removed: string[] } {
+  const was = byId(running);
+  const now = byId(next);
+  const out = { added: [] as string[], changed: [] as string[], removed: [] as string[] };
+  for (const [id, item] of now) {
+    const before = was.get(id);
+    if (before === undefined) out.added.push(id);
+    else if (changed(before, item)) out.changed.push(id);
   }
-  for (const id of devices.keys()) if (!nextDevices.has(id)) deviceChanges.removed.push(id);
-  return { buses: busChanges, devices: deviceChanges };
+  for (const id of was.keys()) if (!now.has(id)) out.removed.push(id);
+  return out;
 }
 
 /**

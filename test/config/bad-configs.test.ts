@@ -1,21 +1,13 @@
 // Table of broken configs: each must fail with exactly the problems listed (key path, line, message).
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/errors.js';
-import { parseConfig } from '../../src/config/load.js';
-
-type Expected = { line: number; path: string; message: string };
+import { configErrorOf, type Problem as Expected } from './problems.js';
 
 function problemsOf(yaml: string): Expected[] {
-  try {
-    parseConfig(yaml, 'site.yaml', { hostname: 'test-host' });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    expect(err.code).toBe('CONFIG_INVALID');
-    expect(err.retryable).toBe(false);
-    for (const p of err.problems) expect(p.file).toBe('site.yaml');
-    return err.problems.map(({ line, path, message }) => ({ line, path, message }));
-  }
-  throw new Error('config was accepted');
+  const err = configErrorOf(yaml);
+  expect(err.code).toBe('CONFIG_INVALID');
+  expect(err.retryable).toBe(false);
+  for (const p of err.problems) expect(p.file).toBe('site.yaml');
+  return err.problems.map(({ line, path, message }) => ({ line, path, message }));
 }
 
 // Lines 1..12 of a valid config; points (if any) start at line 13.

@@ -2,22 +2,10 @@
 // device's points and its watchdog are checked strictly, and the timing rule of
 // config/fallback-timing.ts is refused (exit 78 from validate) naming the key that sets the window.
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/errors.js';
 import { refreshIntervalMs, refreshWindows, takeoverBudgetMs, windowAllowsTakeover } from '../../src/config/fallback-timing.js';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
 import { loadProfile } from '../../src/config/profiles.js';
-
-type Problem = { line: number; path: string; message: string };
-
-function problemsOf(yaml: string): Problem[] {
-  try {
-    parseConfig(yaml, 'site.yaml', { hostname: 'test-host' });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    return err.problems.map(({ line, path, message }) => ({ line, path, message }));
-  }
-  throw new Error('config was accepted');
-}
+import { problemsOf, type Problem } from './problems.js';
 
 /** A site with one `other` device at line 9; its points start at line 14. `zk` and `bus` add keys. */
 function site(opts: { points?: string[]; device?: string[]; zk?: string; bus?: string; profile?: string } = {}): string {

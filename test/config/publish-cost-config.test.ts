@@ -2,10 +2,10 @@
 // default replaced by a device point of the same name), publish.maxIntervalMs (>= intervalMs) and
 // control.resultsMaxAgeMs, with their defaults.
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/errors.js';
 import { parseConfig } from '../../src/config/load.js';
 import { loadProfile, profileNames } from '../../src/config/profiles.js';
 import type { SiteConfig } from '../../src/config/types.js';
+import { problemsOf } from './problems.js';
 
 const HEAD = `site: s
 zookeeper:
@@ -16,16 +16,6 @@ buses:
 
 function load(yaml: string): SiteConfig {
   return parseConfig(yaml, 'site.yaml', { hostname: 'test-host' });
-}
-
-function problemsOf(yaml: string): { line: number; path: string; message: string }[] {
-  try {
-    load(yaml);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    return err.problems.map(({ line, path, message }) => ({ line, path, message }));
-  }
-  throw new Error('config was accepted');
 }
 
 const meter = (points: string): string => `${HEAD}devices:\n  - id: m\n    kind: meter\n    bus: lan\n    points:\n${points}`;
