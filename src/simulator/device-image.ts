@@ -9,7 +9,7 @@ import { plausibleValue } from './models/plausible.js';
 import { createModel } from './models/select.js';
 import type { Random } from './random.js';
 import { isSunSpecDevice } from './sunspec/device-spec.js';
-import type { TimerClock } from './sunspec/revert-timer.js';
+import type { TimerClock } from './revert-timer.js';
 import { sunspecDeviceImage } from './sunspec/sunspec-device.js';
 
 export interface DeviceImage {

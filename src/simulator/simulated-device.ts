@@ -12,7 +12,7 @@ import { EXCEPTION, exceptionPdu, parseRequest, readResponsePdu, writeResponsePd
 import { PointValues } from './point-values.js';
 import { createRandom, hashSeed } from './random.js';
 import { RegisterBank } from './register-bank.js';
-import type { TimerClock } from './sunspec/revert-timer.js';
+import type { TimerClock } from './revert-timer.js';
 import type { WriteRecord } from './write-record.js';
 
 export interface DeviceClock {

@@ -6,7 +6,7 @@ import type { SiteConfig } from '../config/types.js';
 import { RtuModbusServer } from './rtu-server.js';
 import { SimulatedDevice } from './simulated-device.js';
 import { DEFAULT_RAMP_PCT_PER_S } from './sunspec/model-deps.js';
-import type { TimerClock } from './sunspec/revert-timer.js';
+import type { TimerClock } from './revert-timer.js';
 import { TcpModbusServer } from './tcp-server.js';
 import type { WriteRecord } from './write-record.js';
 

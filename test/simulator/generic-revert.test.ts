@@ -3,26 +3,18 @@
 // timer starts it again with the register's seconds; run out, the device puts the held points back
 // to its safe values by itself. Written over Modbus TCP as an EMS would; the device timers run on a
 // manual clock so that the seconds are exact.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodePoint } from '../../src/drivers/device/codec.js';
 import { SimulatedSite } from '../../src/simulator/index.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { ModbusClient, siteConfig } from './support.js';
+import { ModbusClient, siteConfig, serveForTests } from './support.js';
 
 const timers = new FakeClock();
 const config = siteConfig();
 const site = new SimulatedSite(config, { tickMs: 0, timers });
 const client = new ModbusClient();
 
-beforeAll(async () => {
-  await site.start();
-  await client.connectTCP('127.0.0.1', { port: site.tcpAddress('lan').port });
-  client.setTimeout(2000);
-});
-afterAll(async () => {
-  await new Promise<void>((resolve) => client.close(() => resolve()));
-  await site.close();
-});
+serveForTests(site, client);
 
 /** Registers of `value` for `point` of `device`, through the codec the agent writes with. */
 function regs(device: string, point: string, value: number): number[] {

@@ -1,13 +1,13 @@
 // Device physics: output follows the sun / the wind, written setpoints change it, a battery's charge
 // follows its current. Most tests drive a manual clock and call tick() (what the site's timer calls)
 // so the numbers are exact; setpoints are written over Modbus TCP with modbus-serial, as an EMS would.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodePoint } from '../../src/drivers/device/codec.js';
 import { SimulatedSite, DEFAULT_DAY_LENGTH_MS } from '../../src/simulator/index.js';
 import { sunFactor } from '../../src/simulator/models/inverter.js';
 import { CAPACITY_AH } from '../../src/simulator/models/bms.js';
 import { powerCurveW, windTrace } from '../../src/simulator/models/turbine.js';
-import { ModbusClient, siteConfig } from './support.js';
+import { ModbusClient, siteConfig, serveForTests } from './support.js';
 
 const DAY = DEFAULT_DAY_LENGTH_MS;
 /** Simulated hours per wall ms: the day of DAY wall ms stands for 24 h. */
@@ -17,15 +17,7 @@ let nowMs = DAY / 2; // simulated noon
 const site = new SimulatedSite(siteConfig(), { tickMs: 0, clock: () => nowMs });
 const client = new ModbusClient();
 
-beforeAll(async () => {
-  await site.start();
-  await client.connectTCP('127.0.0.1', { port: site.tcpAddress('lan').port });
-  client.setTimeout(2000);
-});
-afterAll(async () => {
-  await new Promise<void>((resolve) => client.close(() => resolve()));
-  await site.close();
-});
+serveForTests(site, client);
 
 function num(deviceId: string, point: string): number {
   const v = site.device(deviceId).value(point);

@@ -1,13 +1,13 @@
 // Every built-in profile is loaded, served by the simulator over a real TCP socket and read back with
 // an independent client (modbus-serial); the registers decode, with the codec, to the values the
 // simulator says it serves. Physics are frozen (tickMs 0) so values hold still between read and compare.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { profileNames } from '../../src/config/profiles.js';
 import type { DeviceConfig, Table } from '../../src/config/types.js';
 import { pointWidth } from '../../src/config/point-width.js';
 import { decodePoint } from '../../src/drivers/device/codec.js';
 import { SimulatedSite, frozenOptions } from '../../src/simulator/index.js';
-import { ModbusClient, PROFILES_YAML, pointBlocks, siteConfig } from './support.js';
+import { ModbusClient, PROFILES_YAML, pointBlocks, siteConfig, serveForTests } from './support.js';
 
 const KIND: Record<string, string> = { 'generic-inverter': 'inverter', 'generic-turbine': 'turbine', 'generic-bms': 'bms' };
 
@@ -38,15 +38,7 @@ describe('every built-in profile, served and read back over TCP', () => {
   const site = new SimulatedSite(config, frozenOptions());
   const client = new ModbusClient();
 
-  beforeAll(async () => {
-    await site.start();
-    await client.connectTCP('127.0.0.1', { port: site.tcpAddress('lan').port });
-    client.setTimeout(2000);
-  });
-  afterAll(async () => {
-    await new Promise<void>((resolve) => client.close(() => resolve()));
-    await site.close();
-  });
+  serveForTests(site, client);
 
   it('has the three generic profiles at least', () => {
     expect(profileNames()).toEqual(expect.arrayContaining(['generic-inverter', 'generic-turbine', 'generic-bms']));

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedSite, type WriteRecord } from '../../src/simulator/index.js';
 import { sleep, waitFor } from '../../tools/devtools/wait.js';
 import { OFFSET, SUNS, int16, modelRegisters, readHolding, scaled, text, uint32, walk, type Header } from './sunspec-reader.js';
-import { ModbusClient, RawTcpProbe, siteConfig, writeRegistersPdu } from './support.js';
+import { ModbusClient, RawTcpProbe, siteConfig, writeRegistersPdu, serveForTests } from './support.js';
 
 const PV = 1;
 const BAT = 2;
@@ -258,15 +258,7 @@ describe('a device further down a daisy chain (sunspec.index 2)', () => {
     { tickMs: 0 },
   );
   const client = new ModbusClient();
-  beforeAll(async () => {
-    await site.start();
-    await client.connectTCP('127.0.0.1', { port: site.tcpAddress('lan').port });
-    client.setTimeout(2000);
-  });
-  afterAll(async () => {
-    await new Promise<void>((resolve) => client.close(() => resolve()));
-    await site.close();
-  });
+  serveForTests(site, client);
 
   it('is served after a data logger that has model 1 only, both between one marker and one end marker', async () => {
     const chain = await walk(client, PV, 0);

@@ -3,9 +3,11 @@
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import type { ModbusRTU as ModbusRTUClass } from 'modbus-serial/ModbusRTU.js';
+import { afterAll, beforeAll } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { PointConfig, SiteConfig, Table } from '../../src/config/types.js';
 import { pointWidth } from '../../src/config/point-width.js';
+import type { SimulatedSite } from '../../src/simulator/index.js';
 
 /** A site with one device per built-in profile on one TCP bus, plus a meter without a profile. */
 export const PROFILES_YAML = `
@@ -168,3 +170,19 @@ export function writeRegistersPdu(address: number, values: number[]): number[] {
  */
 export const ModbusClient: typeof ModbusRTUClass = createRequire(import.meta.url)('modbus-serial');
 export type ModbusClient = ModbusRTUClass;
+
+/**
+ * Serves `site` for the tests of the file (or describe block) that calls this, with `client`
+ * connected to its TCP bus `lan` (2 s timeout); both closed after them.
+ */
+export function serveForTests(site: SimulatedSite, client: ModbusClient): void {
+  beforeAll(async () => {
+    await site.start();
+    await client.connectTCP('127.0.0.1', { port: site.tcpAddress('lan').port });
+    client.setTimeout(2000);
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => client.close(() => resolve()));
+    await site.close();
+  });
+}

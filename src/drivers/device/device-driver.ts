@@ -27,6 +27,12 @@ import { readBackMatches } from './read-back.js';
 /** Exceptions after which a read of the same addresses will never succeed: 1 illegal function, 2 illegal data address. */
 const REFUSED_READ_CODES: ReadonlySet<number> = new Set([1, 2]);
 
+/** A point's registers (or bit) in a poll: the answer of the read that carried it, from index `at`. */
+interface Found {
+  readonly answer: readonly number[];
+  readonly at: number;
+}
+
 export interface DeviceDriverDeps extends PollHealthDeps {
   logger: Logger;
   /** Read every written point back and compare (control.verifyWrites). */
@@ -66,17 +72,10 @@ export class DeviceDriver {
   private readonly scaleFactorNames: Set<string>;
   /** Scale factors from the last good poll, for writes. */
   private readonly scaleFactors = new Map<string, number>();
-  private lastPollDurationMs: number | null = null;
   private readonly warnedUndecodable = new Set<string>();
   /** The device answered FC6 with exception 1: single registers go with FC16. */
   private singleWriteRefused = false;
   private pollInFlight: Promise<Record<string, PointValue>> | null = null;
-  /**
-   * Where each planned point is in the answers of the poll running now: its read's answer (null until
-   * read) and its offset there. One entry per point, made once and reused (polls never overlap), so a
-   * poll decodes every point straight from the answers without copying a register.
-   */
-  private readonly found = new Map<string, { answer: readonly number[] | null; at: number }>();
 
   constructor(
     device: DeviceConfig,
@@ -91,7 +90,6 @@ export class DeviceDriver {
     this.scaleFactorNames = new Set(device.points.flatMap((p) => (p.scaleFactor === undefined ? [] : [p.scaleFactor])));
     const toRead = device.points.filter((p) => p.access !== 'write' || this.scaleFactorNames.has(p.name));
     this.plan = new ReadPlan(toRead, deps.plan);
-    for (const p of toRead) this.found.set(p.name, { answer: null, at: 0 });
   }
 
   /** The requests of one poll as the plan stands now (after any splits learned). */
@@ -110,7 +108,7 @@ export class DeviceDriver {
       busId: this.unit.busId,
       unitId: this.unit.unitId,
       ...this.health.counters,
-      lastPollDurationMs: this.lastPollDurationMs,
+      lastPollDurationMs: this.health.lastPollDurationMs,
       requestsPerPoll: this.plan.blocks().length,
       backedOffUntilMs: this.health.backedOffUntilMs,
     };
@@ -130,20 +128,7 @@ export class DeviceDriver {
   }
 
   private async pollOnce(): Promise<Record<string, PointValue>> {
-    this.health.admit();
-    const startedMs = this.health.now();
-    try {
-      await this.readAll();
-      const values = this.decodeAll();
-      this.health.succeeded();
-      return values;
-    } catch (err) {
-      this.health.failed(err);
-      throw err;
-    } finally {
-      for (const slot of this.found.values()) slot.answer = null; // the answers die young
-      this.lastPollDurationMs = this.health.now() - startedMs;
-    }
+    return this.health.run(async () => this.decodeAll(await this.readAll()));
   }
 
   /**
@@ -201,8 +186,13 @@ export class DeviceDriver {
 
   // ---- poll --------------------------------------------------------------------------------------
 
-  /** Reads every planned point (into `found`); splits blocks refused with exception 2 (or 1). */
-  private async readAll(): Promise<void> {
+  /**
+   * Where every planned point is in the answers of this poll: its read's answer and its offset there,
+   * so decodeAll() decodes each point straight from the answer without copying a register. Splits
+   * blocks refused with exception 2 (or 1).
+   */
+  private async readAll(): Promise<Map<string, Found>> {
+    const found = new Map<string, Found>();
     const pending = this.plan.blocks();
     for (let block = pending.shift(); block !== undefined; block = pending.shift()) {
       let answer: number[];
@@ -220,28 +210,24 @@ export class DeviceDriver {
         pending.unshift(...parts);
         continue;
       }
-      for (const p of this.plan.pointsIn(block)) {
-        const slot = this.found.get(p.name);
-        if (slot === undefined) continue; // every planned point has one
-        slot.at = this.plan.offsetOf(block, answer, p);
-        slot.answer = answer;
-      }
+      for (const p of this.plan.pointsIn(block)) found.set(p.name, { answer, at: this.plan.offsetOf(block, answer, p) });
     }
+    return found;
   }
 
-  private decodeAll(): Record<string, PointValue> {
+  private decodeAll(found: ReadonlyMap<string, Found>): Record<string, PointValue> {
     const scaleFactors = new Map<string, number>();
     for (const name of this.scaleFactorNames) {
       const p = this.points.get(name);
-      const slot = this.found.get(name);
-      if (p === undefined || slot?.answer == null) continue;
+      const slot = found.get(name);
+      if (p === undefined || slot === undefined) continue;
       const sf = decodePoint(p, slot.answer, 0, slot.at);
       if (typeof sf === 'number') scaleFactors.set(name, sf);
     }
     const values: Record<string, PointValue> = {};
     for (const p of this.readable) {
-      const slot = this.found.get(p.name);
-      if (slot?.answer == null) continue; // set aside as unreadable by the plan
+      const slot = found.get(p.name);
+      if (slot === undefined) continue; // set aside as unreadable by the plan
       let sfExponent: number | undefined;
       if (p.scaleFactor !== undefined) {
         sfExponent = scaleFactors.get(p.scaleFactor);

@@ -35,6 +35,7 @@ export class PollHealth {
   private readonly backoff: Backoff;
   private backedOffUntil: number | null = null;
   private lastError: Error | null = null;
+  private lastDurationMs: number | null = null;
   private readonly counts: PollCounters = { polls: 0, failedPolls: 0, skippedPolls: 0, consecutiveFailures: 0 };
 
   constructor(
@@ -52,6 +53,30 @@ export class PollHealth {
   /** Until when (the `now` clock, ms) polls are skipped; null when not backed off. */
   get backedOffUntilMs(): number | null {
     return this.backedOffUntil;
+  }
+
+  /** How long the last admitted poll took (the `now` clock, ms); null before the first. */
+  get lastPollDurationMs(): number | null {
+    return this.lastDurationMs;
+  }
+
+  /**
+   * One poll of a driver: admitted (throws the last error while backed off), timed, and counted as
+   * succeeded or failed by whether `poll` resolves.
+   */
+  async run<T>(poll: () => Promise<T>): Promise<T> {
+    this.admit();
+    const startedMs = this.now();
+    try {
+      const result = await poll();
+      this.succeeded();
+      return result;
+    } catch (err) {
+      this.failed(err);
+      throw err;
+    } finally {
+      this.lastDurationMs = this.now() - startedMs;
+    }
   }
 
   /** Called at the start of a poll: throws the last error while backed off, else counts the poll. */

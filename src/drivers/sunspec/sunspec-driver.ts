@@ -72,7 +72,6 @@ export class SunSpecDriver implements Driver {
   private pollInFlight: Promise<Record<string, ReadValue>> | null = null;
   /** The m-values of the last good poll: scale factors for writes. */
   private lastValues: Readonly<Record<string, SunSpecValue>> = {};
-  private lastPollDurationMs: number | null = null;
   private discoveries = 0;
   private lastDiscoveryMs: number | null = null;
   /** Held controls whose device implements no revert timer: warned once each. */
@@ -103,7 +102,7 @@ export class SunSpecDriver implements Driver {
       busId: this.unit.busId,
       unitId: this.unit.unitId,
       ...this.health.counters,
-      lastPollDurationMs: this.lastPollDurationMs,
+      lastPollDurationMs: this.health.lastPollDurationMs,
       requestsPerPoll: (this.reads?.blocks().length ?? 0) + (this.extras?.blocks().length ?? 0),
       backedOffUntilMs: this.health.backedOffUntilMs,
       discoveries: this.discoveries,
@@ -172,20 +171,15 @@ export class SunSpecDriver implements Driver {
   // ---- poll --------------------------------------------------------------------------------------
 
   private async pollOnce(): Promise<Record<string, ReadValue>> {
-    this.health.admit();
-    const startedMs = this.health.now();
-    try {
-      const values = await this.readAll();
-      this.health.succeeded();
-      return values;
-    } catch (err) {
-      // Whatever went wrong, the next poll walks the chain first: the device may be another one now.
-      this.stale = true;
-      this.health.failed(err);
-      throw err;
-    } finally {
-      this.lastPollDurationMs = this.health.now() - startedMs;
-    }
+    return this.health.run(async () => {
+      try {
+        return await this.readAll();
+      } catch (err) {
+        // Whatever went wrong, the next poll walks the chain first: the device may be another one now.
+        this.stale = true;
+        throw err;
+      }
+    });
   }
 
   private async readAll(): Promise<Record<string, ReadValue>> {

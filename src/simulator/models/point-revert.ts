@@ -3,9 +3,9 @@
 // the timer register starts it again with the register's seconds; when it runs out without a new
 // write, the device puts the held points back to its own safe values (CONTRACT.md section 7: what
 // a device does by itself when nobody controls it). 0 seconds: no timer. Real time, like the
-// SunSpec devices' timers (sunspec/revert-timer.ts), not the compressed simulated day.
+// SunSpec devices' timers (../revert-timer.ts), not the compressed simulated day.
 import type { Logger } from 'pino';
-import { RevertTimer, type TimerClock } from '../sunspec/revert-timer.js';
+import { RevertTimer, type TimerClock } from '../revert-timer.js';
 import type { PointIO } from './model.js';
 
 export interface PointRevertDeps {
@@ -44,11 +44,6 @@ export class PointRevert {
     this.due = false;
     for (const [name, value] of this.safeValues) io.set(name, value);
     this.deps.logger.info({ points: [...this.safeValues.keys()], timer: this.timerPoint }, 'revert timer ran out: held points back to their safe values');
-  }
-
-  /** Monotonic ms at which the device falls back unless written again, or null. */
-  get revertsAtMs(): number | null {
-    return this.timer.deadlineMs;
   }
 
   close(): void {

@@ -7,7 +7,7 @@ import { cloudFactor, sunFactor } from '../models/inverter.js';
 import { noise } from '../random.js';
 import { INVERTER_MODULES, INVERTER_RATED_W } from './inverter-device.js';
 import { rampStepW, type SunSpecModelDeps } from './model-deps.js';
-import { RevertTimer } from './revert-timer.js';
+import { RevertTimer } from '../revert-timer.js';
 
 /**
  * Share of the rating the array offers at least, day or night. Not a weather model: the simulated

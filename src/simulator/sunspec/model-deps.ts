@@ -1,7 +1,7 @@
 // What the physics of a simulated SunSpec device get from the device that runs them.
 import type { Logger } from 'pino';
 import type { Random } from '../random.js';
-import type { TimerClock } from './revert-timer.js';
+import type { TimerClock } from '../revert-timer.js';
 
 export interface SunSpecModelDeps {
   random: Random;

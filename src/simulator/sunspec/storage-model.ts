@@ -9,7 +9,7 @@
 import { clamp, ramp, type DeviceModel, type PointIO, type StepTime } from '../models/model.js';
 import { noise } from '../random.js';
 import { rampStepW, type SunSpecModelDeps } from './model-deps.js';
-import { RevertTimer } from './revert-timer.js';
+import { RevertTimer } from '../revert-timer.js';
 import { STORAGE_CAPACITY_WH, STORAGE_CELLS, STORAGE_RATED_W } from './storage-device.js';
 
 const MODE = 'm124_StorCtl_Mod';

@@ -1,9 +1,10 @@
-// A SunSpec control's revert timer as a device runs it (123 WMaxLimPct_RvrtTms, 124
-// InOutWRte_RvrtTms): every write of the control, its enable flag or the timer starts it again with
-// the timer's seconds; if nobody writes before it runs out, the device drops the control by itself.
+// A device's own revert timer as the device runs it: a SunSpec control's (123 WMaxLimPct_RvrtTms,
+// 124 InOutWRte_RvrtTms) or a generic device's (models/point-revert.ts). Every write of the control,
+// its enable flag or the timer starts it again with the timer's seconds; if nobody writes before it
+// runs out, the device drops the control by itself.
 // Real time on the timers' clock, not the compressed simulated day: the agent refreshes by its own
 // wall-clock schedule (CONTRACT.md section 7).
-import type { Clock } from '../../clock.js';
+import type { Clock } from '../clock.js';
 
 export type TimerClock = Pick<Clock, 'setTimeout' | 'clearTimeout' | 'monotonicMs'>;
 
