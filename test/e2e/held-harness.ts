@@ -5,12 +5,12 @@
 //
 // Timing of these sites (config/fallback-timing.ts): window R = 8 s, session timeout T = 3 s, polls
 // p = 300 ms: 2R/3 = 5333 ms > T + 2p + 1 s = 4600 ms; the holder refreshes every R/3 - p = 2367 ms.
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterEach } from 'vitest';
 import type { ModbusRTU } from 'modbus-serial/ModbusRTU.js';
 import { killAllChildren } from '../../tools/devtools/processes.js';
-import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
+import type { ZkServer } from '../../tools/devtools/zookeeper.js';
 import { ModbusClient } from '../simulator/support.js';
-import { type AgentProcess, closeSiteClients, E2eSite, LIMIT_REGISTER, type WriteLogEntry } from './harness.js';
+import { E2eSite, e2eSuite, LIMIT_REGISTER, type WriteLogEntry } from './harness.js';
 
 export const WINDOW_S = 8;
 export const WINDOW_MS = WINDOW_S * 1000;
@@ -65,26 +65,17 @@ export interface HeldSuite {
   watch(site: E2eSite): Promise<DeviceWatch>;
 }
 
-/** One ZooKeeper per file; after each test, its watches closed and every child process killed. */
+/** e2eSuite's ZooKeeper (tickTime 200 ms); after each test, its watches closed and every child process killed. */
 export function heldSuite(): HeldSuite {
-  let server: ZkServer | undefined;
+  const suite = e2eSuite({ tickTimeMs: 200 });
   const watches: DeviceWatch[] = [];
-  beforeAll(async () => {
-    server = await startZooKeeper({ tickTimeMs: 200 });
-  });
   afterEach(async () => {
     await Promise.all(watches.splice(0).map((w) => w.close()));
     await killAllChildren();
   });
-  afterAll(async () => {
-    await killAllChildren();
-    await closeSiteClients();
-    await server?.stop();
-  });
   return {
     get zk(): ZkServer {
-      if (server === undefined) throw new Error('ZooKeeper is started in beforeAll: use suite.zk inside a test');
-      return server;
+      return suite.zk;
     },
     async watch(site: E2eSite): Promise<DeviceWatch> {
       const w = await DeviceWatch.start(site);
@@ -92,15 +83,6 @@ export function heldSuite(): HeldSuite {
       return w;
     },
   };
-}
-
-/** gw-a started and leading (with `aOpts`), then gw-b started and queued behind it for the site lock. */
-export async function holderAndStandby(site: E2eSite, aOpts: { zkConnect?: string } = {}): Promise<{ a: AgentProcess; b: AgentProcess }> {
-  const a = await site.startAgent('gw-a', aOpts);
-  await a.leader();
-  const b = await site.startAgent('gw-b');
-  await b.child.waitForJson((o) => o.msg === 'lock node created; queued for the site lock', 20_000);
-  return { a, b };
 }
 
 /** Writes to one register of one unit, as the simulator logged them. */

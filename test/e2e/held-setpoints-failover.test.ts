@@ -8,8 +8,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '../../tools/devtools/wait.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { LIMIT_REGISTER, logLines, timeOf } from './harness.js';
-import { heldSite, heldSuite, holderAndStandby, REFRESH_MS, registerWrites, T_MS, UNLIMITED_RAW, WINDOW_MS } from './held-harness.js';
+import { leaderAndStandby, LIMIT_REGISTER, logLines, timeOf } from './harness.js';
+import { heldSite, heldSuite, REFRESH_MS, registerWrites, T_MS, UNLIMITED_RAW, WINDOW_MS } from './held-harness.js';
 
 const suite = heldSuite();
 let proxy: TcpProxy | null = null;
@@ -25,7 +25,7 @@ describe('the holder is SIGKILLed with a standby running', () => {
   it('the standby re-asserts the held limit before the device’s window runs out, and before any new command', async () => {
     const site = await heldSite(suite.zk.connectString);
     const op = await site.client();
-    const { a, b } = await holderAndStandby(site);
+    const { a, b } = await leaderAndStandby(site);
     const watch = await suite.watch(site);
 
     const set = await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 30 });
@@ -70,7 +70,7 @@ describe('every agent killed', () => {
   it('the device falls back by itself within its window (+ one poll), and its output returns to unlimited', async () => {
     const site = await heldSite(suite.zk.connectString);
     const op = await site.client();
-    const { a, b } = await holderAndStandby(site);
+    const { a, b } = await leaderAndStandby(site);
     const watch = await suite.watch(site);
     const set = await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 30 });
     expect(await op.awaitResult(set, 10_000)).toMatchObject({ status: 'applied' });
@@ -105,7 +105,7 @@ describe('silent partition of the holder (frozen link to ZooKeeper)', () => {
     const site = await heldSite(suite.zk.connectString);
     const op = await site.client();
     proxy = await startTcpProxy({ port: suite.zk.port });
-    const { a, b } = await holderAndStandby(site, { zkConnect: proxy.address });
+    const { a, b } = await leaderAndStandby(site, { zkConnect: proxy.address });
     const watch = await suite.watch(site);
     const set = await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 30 });
     expect(await op.awaitResult(set, 10_000)).toMatchObject({ status: 'applied', agentId: 'gw-a' });
@@ -150,7 +150,7 @@ describe('a hold that ended while nobody led', () => {
   it('is released by the next holder, not re-asserted: no stale setpoint after an outage', async () => {
     const site = await heldSite(suite.zk.connectString);
     const op = await site.client();
-    const { a, b } = await holderAndStandby(site);
+    const { a, b } = await leaderAndStandby(site);
     // Held for 1.5 s; A dies at once; B cannot lead before A's session expires (3 s).
     const set = await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 30, holdMs: 1500 });
     expect(await op.awaitResult(set, 10_000)).toMatchObject({ status: 'applied', agentId: 'gw-a' });
