@@ -2,26 +2,15 @@
 // and as raw znodes (as any other program may write them), handled by a `gridkeeper run` leader.
 // Each gets a `rejected` or `expired` result with the reason, `command` exits 1, and the simulated
 // devices never receive a write. A valid command at the end shows the path to the device works.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllChildren, spawnGridkeeper } from '../../tools/devtools/processes.js';
+import { describe, expect, it } from 'vitest';
+import { spawnGridkeeper } from '../../tools/devtools/processes.js';
 import { sleep, waitFor } from '../../tools/devtools/wait.js';
-import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
-import { closeSiteClients, E2eSite, gridkeeper, type CliRun } from './harness.js';
+import { e2eSuite, E2eSite, gridkeeper, type CliRun } from './harness.js';
 
 /** The site's control.commandTtlMs: short, so a command can grow old while no agent runs. */
 const SITE_TTL_MS = 2500;
 
-let zk: ZkServer;
-
-beforeAll(async () => {
-  zk = await startZooKeeper({ tickTimeMs: 200 });
-});
-
-afterAll(async () => {
-  await killAllChildren();
-  await closeSiteClients();
-  await zk?.stop();
-});
+const suite = e2eSuite({ tickTimeMs: 200 });
 
 interface CliCase {
   what: string;
@@ -71,12 +60,12 @@ const RAW_CASES: RawCase[] = [
 ];
 
 function commandArgs(site: E2eSite, extra: string[]): string[] {
-  return ['command', '--zookeeper', zk.connectString, '--site', site.site, '--wait-ms', '20000', ...extra];
+  return ['command', '--zookeeper', suite.zk.connectString, '--site', site.site, '--wait-ms', '20000', ...extra];
 }
 
 describe('bad commands', () => {
   it('every kind of bad command is rejected or expired with the reason, command exits 1, no device receives a write', async () => {
-    const site = await E2eSite.start({ zkConnect: zk.connectString, commandTtlMs: SITE_TTL_MS });
+    const site = await E2eSite.start({ zkConnect: suite.zk.connectString, commandTtlMs: SITE_TTL_MS });
     const op = await site.client();
 
     // Expired: two commands created while no agent runs, older than their TTL when one starts:

@@ -15,12 +15,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllChildren } from '../../tools/devtools/processes.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../tools/devtools/wait.js';
-import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
 import { launchChromium } from './chromium.js';
-import { closeSiteClients, E2eSite, logLines, timeOf } from './harness.js';
+import { e2eSuite, E2eSite, logLines, timeOf } from './harness.js';
 
 const YEAR_MS = 365 * 86_400_000;
 /**
@@ -42,18 +40,12 @@ function libfaketime(): string {
   throw new Error('libfaketime.so.1 not found under /usr/lib/*/faketime/: the test needs Debian\'s faketime (apt-get install faketime)');
 }
 
-let zk: ZkServer;
+const suite = e2eSuite({ tickTimeMs: 200 });
 let browser: Browser | null = null;
 
-beforeAll(async () => {
-  zk = await startZooKeeper({ tickTimeMs: 200 });
-});
-
+// Registered after the suite's hooks, so it runs before them (vitest runs after-hooks in reverse).
 afterAll(async () => {
   await browser?.close();
-  await killAllChildren();
-  await closeSiteClients();
-  await zk?.stop();
 });
 
 function expectNear(iso: unknown, label: string): void {
@@ -64,7 +56,7 @@ function expectNear(iso: unknown, label: string): void {
 
 describe('an agent process whose clock is a year behind (libfaketime)', () => {
   it("stamps readings, startedAt and results by ZooKeeper's clock; /healthz, /metrics and the log say it is a year off", async () => {
-    const site = await E2eSite.start({ zkConnect: zk.connectString });
+    const site = await E2eSite.start({ zkConnect: suite.zk.connectString });
     const op = await site.client();
     const a = await site.startAgent('gw-a', {
       env: { LD_PRELOAD: libfaketime(), FAKETIME: '-365d', FAKETIME_DONT_FAKE_MONOTONIC: '1' },

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killAllChildren } from '../../tools/devtools/processes.js';
 import { sleep, waitFor } from '../../tools/devtools/wait.js';
 import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
-import { closeSiteClients, E2eSite, gridkeeper, type AgentProcess } from './harness.js';
+import { closeSiteClients, E2eSite, gridkeeper, leaderAndStandby } from './harness.js';
 
 /** Requested (and, with tickTime 200 ms, granted) session timeout of the agents. */
 const T_MS = 3000;
@@ -27,15 +27,6 @@ afterAll(async () => {
   await closeSiteClients();
   await zk?.stop();
 });
-
-/** Starts gw-a, waits until it leads, then gw-b as standby (its lock node queued behind gw-a's). */
-async function leaderAndStandby(site: E2eSite): Promise<{ a: AgentProcess; b: AgentProcess; tokenA: string }> {
-  const a = await site.startAgent('gw-a');
-  const leaderLine = await a.leader();
-  const b = await site.startAgent('gw-b');
-  await b.child.waitForJson((o) => o.msg === 'lock node created; queued for the site lock', 20_000);
-  return { a, b, tokenA: String(leaderLine.token) };
-}
 
 describe('leader killed with SIGKILL', () => {
   it('the standby applies the queued commands within session timeout + 2 s of the kill, each once, with a larger token', async () => {

@@ -19,12 +19,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { DEFAULT_ROOT, SitePaths } from '../../src/coordination/paths.js';
 import { SiteClient } from '../../src/coordination/site-client.js';
-import { freePort, runToCompletion, spawnGridkeeper, GRIDKEEPER_BIN, type ChildHandle, type ExitStatus, type SpawnOptions } from '../../tools/devtools/processes.js';
+import {
+  freePort,
+  killAllChildren,
+  runToCompletion,
+  spawnGridkeeper,
+  GRIDKEEPER_BIN,
+  type ChildHandle,
+  type ExitStatus,
+  type SpawnOptions,
+} from '../../tools/devtools/processes.js';
 import { makeTempDir } from '../../tools/devtools/temp-dirs.js';
+import { startZooKeeper, type ZkOptions, type ZkServer } from '../../tools/devtools/zookeeper.js';
 
 export const ROOT = DEFAULT_ROOT;
 
@@ -267,4 +278,35 @@ export async function closeSiteClients(): Promise<void> {
   const clients = [...siteClients];
   siteClients.clear();
   await Promise.all(clients.map((c) => c.close()));
+}
+
+/**
+ * Call at the top of an e2e file: one ZooKeeper server for its tests, started before the first;
+ * after the last, every child process killed, the site clients closed and the server stopped.
+ */
+export function e2eSuite(opts: ZkOptions = {}): { readonly zk: ZkServer } {
+  let server: ZkServer | undefined;
+  beforeAll(async () => {
+    server = await startZooKeeper(opts);
+  });
+  afterAll(async () => {
+    await killAllChildren();
+    await closeSiteClients();
+    await server?.stop();
+  });
+  return {
+    get zk(): ZkServer {
+      if (server === undefined) throw new Error('ZooKeeper is started in beforeAll: use suite.zk inside a test');
+      return server;
+    },
+  };
+}
+
+/** Starts gw-a (with `aOpts`), waits until it leads, then gw-b as standby (its lock node queued behind gw-a's). */
+export async function leaderAndStandby(site: E2eSite, aOpts: { zkConnect?: string } = {}): Promise<{ a: AgentProcess; b: AgentProcess; tokenA: string }> {
+  const a = await site.startAgent('gw-a', aOpts);
+  const leaderLine = await a.leader();
+  const b = await site.startAgent('gw-b');
+  await b.child.waitForJson((o) => o.msg === 'lock node created; queued for the site lock', 20_000);
+  return { a, b, tokenA: String(leaderLine.token) };
 }

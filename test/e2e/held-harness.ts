@@ -5,10 +5,12 @@
 //
 // Timing of these sites (config/fallback-timing.ts): window R = 8 s, session timeout T = 3 s, polls
 // p = 300 ms: 2R/3 = 5333 ms > T + 2p + 1 s = 4600 ms; the holder refreshes every R/3 - p = 2367 ms.
-import { pino } from 'pino';
+import { afterEach } from 'vitest';
 import type { ModbusRTU } from 'modbus-serial/ModbusRTU.js';
+import { killAllChildren } from '../../tools/devtools/processes.js';
+import type { ZkServer } from '../../tools/devtools/zookeeper.js';
 import { ModbusClient } from '../simulator/support.js';
-import { E2eSite, LIMIT_REGISTER, type WriteLogEntry } from './harness.js';
+import { E2eSite, e2eSuite, LIMIT_REGISTER, type WriteLogEntry } from './harness.js';
 
 export const WINDOW_S = 8;
 export const WINDOW_MS = WINDOW_S * 1000;
@@ -53,6 +55,34 @@ export function heldSite(zkConnect: string, opts: { watchdog?: boolean } = {}): 
     busTimeoutMs: 400,
     deviceKeys: { 'inv-1': { points: [LIMIT_POINT] }, 'wt-1': wt1 },
   });
+}
+
+/** The shared set-up of a held-setpoint e2e file (call at its top). */
+export interface HeldSuite {
+  /** The file's ZooKeeper (tickTime 200 ms), started before its first test. */
+  readonly zk: ZkServer;
+  /** A DeviceWatch of `site`, closed after the test. */
+  watch(site: E2eSite): Promise<DeviceWatch>;
+}
+
+/** e2eSuite's ZooKeeper (tickTime 200 ms); after each test, its watches closed and every child process killed. */
+export function heldSuite(): HeldSuite {
+  const suite = e2eSuite({ tickTimeMs: 200 });
+  const watches: DeviceWatch[] = [];
+  afterEach(async () => {
+    await Promise.all(watches.splice(0).map((w) => w.close()));
+    await killAllChildren();
+  });
+  return {
+    get zk(): ZkServer {
+      return suite.zk;
+    },
+    async watch(site: E2eSite): Promise<DeviceWatch> {
+      const w = await DeviceWatch.start(site);
+      watches.push(w);
+      return w;
+    },
+  };
 }
 
 /** Writes to one register of one unit, as the simulator logged them. */
@@ -134,5 +164,3 @@ export function metric(text: string, series: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? 0 : Number(line.slice(series.length + 1));
 }
-
-export const silentLogger = pino({ level: 'silent' });

@@ -5,46 +5,28 @@
 // holder's link to ZooKeeper freezes, and a hold ends while nobody leads.
 //
 // Timing (config/fallback-timing.ts): R = 8 s, T = 3 s, p = 300 ms; 2R/3 = 5333 ms > T + 2p + 1 s.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { killAllChildren } from '../../tools/devtools/processes.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '../../tools/devtools/wait.js';
-import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { closeSiteClients, LIMIT_REGISTER, logLines, timeOf } from './harness.js';
-import { DeviceWatch, heldSite, REFRESH_MS, registerWrites, T_MS, UNLIMITED_RAW, WINDOW_MS } from './held-harness.js';
+import { leaderAndStandby, LIMIT_REGISTER, logLines, timeOf } from './harness.js';
+import { heldSite, heldSuite, REFRESH_MS, registerWrites, T_MS, UNLIMITED_RAW, WINDOW_MS } from './held-harness.js';
 
-let zk: ZkServer;
+const suite = heldSuite();
 let proxy: TcpProxy | null = null;
-const watches: DeviceWatch[] = [];
 
-beforeAll(async () => {
-  zk = await startZooKeeper({ tickTimeMs: 200 });
-});
-
+// Registered after the suite's hooks, so it runs before them (vitest runs after-hooks in reverse).
 afterEach(async () => {
   proxy?.thaw();
   await proxy?.close();
   proxy = null;
-  await Promise.all(watches.splice(0).map((w) => w.close()));
-  await killAllChildren();
-});
-
-afterAll(async () => {
-  await killAllChildren();
-  await closeSiteClients();
-  await zk?.stop();
 });
 
 describe('the holder is SIGKILLed with a standby running', () => {
   it('the standby re-asserts the held limit before the device’s window runs out, and before any new command', async () => {
-    const site = await heldSite(zk.connectString);
+    const site = await heldSite(suite.zk.connectString);
     const op = await site.client();
-    const a = await site.startAgent('gw-a');
-    await a.leader();
-    const b = await site.startAgent('gw-b');
-    await b.child.waitForJson((o) => o.msg === 'lock node created; queued for the site lock', 20_000);
-    const watch = await DeviceWatch.start(site);
-    watches.push(watch);
+    const { a, b } = await leaderAndStandby(site);
+    const watch = await suite.watch(site);
 
     const set = await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 30 });
     expect(await op.awaitResult(set, 10_000)).toMatchObject({ status: 'applied', agentId: 'gw-a' });
@@ -86,14 +68,10 @@ describe('the holder is SIGKILLed with a standby running', () => {
 
 describe('every agent killed', () => {
   it('the device falls back by itself within its window (+ one poll), and its output returns to unlimited', async () => {
-    const site = await heldSite(zk.connectString);
+    const site = await heldSite(suite.zk.connectString);
     const op = await site.client();
-    const a = await site.startAgent('gw-a');
-    await a.leader();
-    const b = await site.startAgent('gw-b');
-    await b.child.waitForJson((o) => o.msg === 'lock node created; queued for the site lock', 20_000);
-    const watch = await DeviceWatch.start(site);
-    watches.push(watch);
+    const { a, b } = await leaderAndStandby(site);
+    const watch = await suite.watch(site);
     const set = await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 30 });
     expect(await op.awaitResult(set, 10_000)).toMatchObject({ status: 'applied' });
     await sleep(REFRESH_MS / 2);
@@ -124,15 +102,11 @@ describe('every agent killed', () => {
 
 describe('silent partition of the holder (frozen link to ZooKeeper)', () => {
   it('it stops refreshing the moment its gate closes; the successor re-asserts; no write of the old holder after the successor’s first', async () => {
-    const site = await heldSite(zk.connectString);
+    const site = await heldSite(suite.zk.connectString);
     const op = await site.client();
-    proxy = await startTcpProxy({ port: zk.port });
-    const a = await site.startAgent('gw-a', { zkConnect: proxy.address });
-    await a.leader();
-    const b = await site.startAgent('gw-b');
-    await b.child.waitForJson((o) => o.msg === 'lock node created; queued for the site lock', 20_000);
-    const watch = await DeviceWatch.start(site);
-    watches.push(watch);
+    proxy = await startTcpProxy({ port: suite.zk.port });
+    const { a, b } = await leaderAndStandby(site, { zkConnect: proxy.address });
+    const watch = await suite.watch(site);
     const set = await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 30 });
     expect(await op.awaitResult(set, 10_000)).toMatchObject({ status: 'applied', agentId: 'gw-a' });
     const appliedAt = Date.now();
@@ -174,12 +148,9 @@ describe('silent partition of the holder (frozen link to ZooKeeper)', () => {
 
 describe('a hold that ended while nobody led', () => {
   it('is released by the next holder, not re-asserted: no stale setpoint after an outage', async () => {
-    const site = await heldSite(zk.connectString);
+    const site = await heldSite(suite.zk.connectString);
     const op = await site.client();
-    const a = await site.startAgent('gw-a');
-    await a.leader();
-    const b = await site.startAgent('gw-b');
-    await b.child.waitForJson((o) => o.msg === 'lock node created; queued for the site lock', 20_000);
+    const { a, b } = await leaderAndStandby(site);
     // Held for 1.5 s; A dies at once; B cannot lead before A's session expires (3 s).
     const set = await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 30, holdMs: 1500 });
     expect(await op.awaitResult(set, 10_000)).toMatchObject({ status: 'applied', agentId: 'gw-a' });

@@ -4,16 +4,14 @@
 // watching the device. This file: a held limit kept in force with the holder alive (and a watchdog
 // kept written), drift written back, releases, and bad input. Failover: held-setpoints-failover.test.ts.
 import fs from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { killAllChildren } from '../../tools/devtools/processes.js';
 import { sleep, waitFor } from '../../tools/devtools/wait.js';
-import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
-import { closeSiteClients, gridkeeper, LIMIT_REGISTER, logLines } from './harness.js';
+import { gridkeeper, LIMIT_REGISTER, logLines } from './harness.js';
 import {
-  DeviceWatch,
   HEARTBEAT_REGISTER,
   heldSite,
+  heldSuite,
   metric,
   POLL_MS,
   REFRESH_MS,
@@ -24,32 +22,15 @@ import {
   WINDOW_S,
 } from './held-harness.js';
 
-let zk: ZkServer;
-const watches: DeviceWatch[] = [];
-
-beforeAll(async () => {
-  zk = await startZooKeeper({ tickTimeMs: 200 });
-});
-
-afterEach(async () => {
-  await Promise.all(watches.splice(0).map((w) => w.close()));
-  await killAllChildren();
-});
-
-afterAll(async () => {
-  await killAllChildren();
-  await closeSiteClients();
-  await zk?.stop();
-});
+const suite = heldSuite();
 
 describe('a held limit with the holder alive', () => {
   it('stays in force for 3 revert windows: refreshed every third of the window, the device never falls back; status shows it', async () => {
-    const site = await heldSite(zk.connectString, { watchdog: true });
+    const site = await heldSite(suite.zk.connectString, { watchdog: true });
     const op = await site.client();
     const a = await site.startAgent('gw-a');
     const token = String((await a.leader()).token);
-    const watch = await DeviceWatch.start(site);
-    watches.push(watch);
+    const watch = await suite.watch(site);
 
     const id = await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 30, issuedBy: 'ems-test' });
     const result = await op.awaitResult(id, 10_000);
@@ -110,7 +91,7 @@ describe('a held limit with the holder alive', () => {
     expect(metric(metrics, 'gridkeeper_setpoint_drift_total{device="inv-1",point="activePowerLimit"}')).toBe(0);
 
     // status: the held setpoint, who set it and when, and when each device would fall back.
-    const json = await gridkeeper(['status', '--zookeeper', zk.connectString, '--site', site.site, '--json']);
+    const json = await gridkeeper(['status', '--zookeeper', suite.zk.connectString, '--site', site.site, '--json']);
     expect(json.code, json.stderr).toBe(0);
     const view = JSON.parse(json.stdout) as { setpoints: Array<{ id: string; setpoint: Record<string, unknown> }>; fallbacks: Record<string, Record<string, unknown>> };
     expect(view.setpoints).toEqual([{ id: 'inv-1.activePowerLimit', setpoint: doc }]);
@@ -120,7 +101,7 @@ describe('a held limit with the holder alive', () => {
     expect(Date.parse(String(inv?.revertsBy))).toBeGreaterThan(Date.now());
     expect(view.fallbacks['wt-1']).toMatchObject({ windowMs: WINDOW_MS, refreshedBy: 'gw-a' });
 
-    const table = await gridkeeper(['status', '--zookeeper', zk.connectString, '--site', site.site]);
+    const table = await gridkeeper(['status', '--zookeeper', suite.zk.connectString, '--site', site.site]);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/^HELD SETPOINTS \(1\)$/m);
     expect(table.stdout).toMatch(new RegExp(`^ {2}inv-1\\.activePowerLimit +30 +${id} +ems-test via gw-a +${token} +\\S+ ago +until released +in \\d+\\.\\ds$`, 'm'));
@@ -130,12 +111,11 @@ describe('a held limit with the holder alive', () => {
 
 describe('drift', () => {
   it('another Modbus client writes the held register: the holder writes it back within two poll intervals and counts it', async () => {
-    const site = await heldSite(zk.connectString);
+    const site = await heldSite(suite.zk.connectString);
     const op = await site.client();
     const a = await site.startAgent('gw-a');
     await a.leader();
-    const watch = await DeviceWatch.start(site);
-    watches.push(watch);
+    const watch = await suite.watch(site);
     const id = await op.submit({ device: 'inv-1', point: 'activePowerLimit', value: 30, issuedBy: 'ems-test' });
     expect(await op.awaitResult(id, 10_000)).toMatchObject({ status: 'applied' });
     const peerA = registerWrites(site, 1, LIMIT_REGISTER)[0]?.peer;
@@ -165,7 +145,7 @@ describe('drift', () => {
 
 describe('release', () => {
   it('by "value": null: the fallback is written, the node deleted, the result applied; nothing is refreshed after', async () => {
-    const site = await heldSite(zk.connectString);
+    const site = await heldSite(suite.zk.connectString);
     const op = await site.client();
     const a = await site.startAgent('gw-a');
     await a.leader();
@@ -174,7 +154,7 @@ describe('release', () => {
     expect(await op.stat(site.paths.setpoint('inv-1', 'activePowerLimit'))).not.toBeNull();
 
     // Through the CLI, as an operator would: --value null.
-    const run = await gridkeeper(['command', '--zookeeper', zk.connectString, '--site', site.site, '--device', 'inv-1', '--point', 'activePowerLimit', '--value', 'null', '--json']);
+    const run = await gridkeeper(['command', '--zookeeper', suite.zk.connectString, '--site', site.site, '--device', 'inv-1', '--point', 'activePowerLimit', '--value', 'null', '--json']);
     expect(run.code, run.stderr).toBe(0);
     const released = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(released).toMatchObject({ status: 'applied', readBack: 100, command: { value: null } });
@@ -190,7 +170,7 @@ describe('release', () => {
   });
 
   it('by holdMs: released that long after the command was created, by ZooKeeper’s clock', async () => {
-    const site = await heldSite(zk.connectString);
+    const site = await heldSite(suite.zk.connectString);
     const op = await site.client();
     const a = await site.startAgent('gw-a');
     await a.leader();
@@ -217,7 +197,7 @@ describe('release', () => {
 
 describe('bad input', () => {
   it('holdMs negative or huge, a release of a point that holds nothing, the timer register: rejected, the device untouched', async () => {
-    const site = await heldSite(zk.connectString);
+    const site = await heldSite(suite.zk.connectString);
     const op = await site.client();
     const a = await site.startAgent('gw-a');
     await a.leader();
@@ -244,7 +224,7 @@ describe('bad input', () => {
   });
 
   it('a fallback naming a missing or read-only point, a watchdog on a read-only register: validate exits 78 naming the key', async () => {
-    const site = await heldSite(zk.connectString);
+    const site = await heldSite(suite.zk.connectString);
     const base = site.configDoc('gw-a', { httpPort: false }) as { devices: Array<Record<string, unknown>> };
     const variants: Array<[string, (d: Array<Record<string, unknown>>) => void, RegExp]> = [
       [

@@ -2,23 +2,11 @@
 // CLI (`gridkeeper run`) polling every 250 ms, the simulator process stopped for 5 s and started
 // again. Per device one warn line, without a stack, and one info line when it answers again; the
 // bus the same once. Before, each failed poll wrote a warning with a stack trace.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllChildren } from '../../tools/devtools/processes.js';
+import { describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '../../tools/devtools/wait.js';
-import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
-import { closeSiteClients, E2eSite } from './harness.js';
+import { e2eSuite, E2eSite } from './harness.js';
 
-let zk: ZkServer;
-
-beforeAll(async () => {
-  zk = await startZooKeeper({ tickTimeMs: 200 });
-});
-
-afterAll(async () => {
-  await killAllChildren();
-  await closeSiteClients();
-  await zk?.stop();
-});
+const suite = e2eSuite({ tickTimeMs: 200 });
 
 /** The JSON log lines of `lines` from index `from` on. */
 function jsonLines(lines: readonly string[], from: number): Array<Record<string, unknown>> {
@@ -34,7 +22,7 @@ function jsonLines(lines: readonly string[], from: number): Array<Record<string,
 
 describe('a device that dies and comes back', () => {
   it('5 s dead at 250 ms polls: one warn line per device and for the bus, no stack; one info line each when back', async () => {
-    const site = await E2eSite.start({ zkConnect: zk.connectString, pollIntervalMs: 250 });
+    const site = await E2eSite.start({ zkConnect: suite.zk.connectString, pollIntervalMs: 250 });
     const agent = await site.startAgent('gw-a');
     await agent.leader(); // the start-up lines are behind us
     await waitFor(

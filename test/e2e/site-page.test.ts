@@ -7,29 +7,21 @@
 // nothing from anywhere but the agent, and logs no console error. Screenshots are written under the OS temp dir (paths printed).
 import path from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllChildren } from '../../tools/devtools/processes.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { keepTempDir, makeTempDir } from '../../tools/devtools/temp-dirs.js';
 import { waitFor } from '../../tools/devtools/wait.js';
-import { startZooKeeper, type ZkServer } from '../../tools/devtools/zookeeper.js';
 import { launchChromium } from './chromium.js';
-import { closeSiteClients, E2eSite, type AgentProcess } from './harness.js';
+import { e2eSuite, E2eSite, leaderAndStandby } from './harness.js';
 
 /** The devices' poll interval: the default of the config. */
 const POLL_MS = 1000;
 
-let zk: ZkServer;
+const suite = e2eSuite({ tickTimeMs: 200 });
 let browser: Browser | null = null;
 
-beforeAll(async () => {
-  zk = await startZooKeeper({ tickTimeMs: 200 });
-});
-
+// Registered after the suite's hooks, so it runs before them (vitest runs after-hooks in reverse).
 afterAll(async () => {
   await browser?.close();
-  await killAllChildren();
-  await closeSiteClients();
-  await zk?.stop();
 });
 
 /** The number as the page writes it (page-script.ts formatNumber). */
@@ -78,11 +70,8 @@ async function valueText(page: Page, device: string, point: string): Promise<str
 
 describe('the site page in chromium', () => {
   it('shows the site live: devices and values, the leader, a command applied, a device failing, charts', async () => {
-    const site = await E2eSite.start({ zkConnect: zk.connectString, pollIntervalMs: POLL_MS });
-    const a = await site.startAgent('gw-a');
-    const leaderLine = await a.leader();
-    const b: AgentProcess = await site.startAgent('gw-b');
-    await b.child.waitForJson((o) => o.msg === 'lock node created; queued for the site lock', 20_000);
+    const site = await E2eSite.start({ zkConnect: suite.zk.connectString, pollIntervalMs: POLL_MS });
+    const { b, tokenA } = await leaderAndStandby(site);
     const op = await site.client();
 
     browser = await launchChromium();
@@ -116,7 +105,7 @@ describe('the site page in chromium', () => {
     await page.waitForSelector('tr[data-agent="gw-a"][data-leader="true"]', { timeout: 10_000 });
     await page.waitForSelector('tr[data-agent="gw-b"][data-leader="false"].me', { timeout: 10_000 });
     const tokenCell = await page.$eval('tr[data-agent="gw-a"] td:nth-child(3)', (td) => td.textContent);
-    expect(tokenCell).toBe(String(leaderLine.token));
+    expect(tokenCell).toBe(tokenA);
 
     // A command submitted now appears as applied, by the leader, without a reload.
     const navigationsBefore = watched.navigations;
@@ -125,7 +114,7 @@ describe('the site page in chromium', () => {
     const resultRow = await page.$eval(`tr[data-result="${id}"]`, (tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent));
     expect(resultRow[2]).toBe('inv-1.activePowerLimit = 42');
     expect(resultRow[3]).toBe('gw-a');
-    expect(resultRow[4]).toBe(String(leaderLine.token));
+    expect(resultRow[4]).toBe(tokenA);
     // (Functions for the page are strings here: this project compiles without the DOM's types.)
     await page.waitForFunction(`document.querySelector(${JSON.stringify(valueCell('inv-1', 'activePowerLimit'))})?.textContent === '42 %'`, { timeout: 10_000 });
     expect(watched.navigations).toBe(navigationsBefore);
@@ -173,7 +162,7 @@ describe('the site page in chromium', () => {
     expect(await valueText(page, 'inv-1', 'activePowerLimit')).toBe('42 %');
 
     // ZooKeeper goes: the page says so plainly, and keeps showing the agent's own readings.
-    await zk.stop();
+    await suite.zk.stop();
     await page.waitForFunction(`[...document.querySelectorAll('#banner p.bad')].some((p) => p.textContent.includes('has lost ZooKeeper'))`, { timeout: 15_000 });
     expect(await page.$('[data-device="wt-1"][data-status="error"]')).not.toBeNull();
 

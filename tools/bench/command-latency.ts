@@ -5,7 +5,7 @@ import { DEFAULT_ROOT, SiteClient, SitePaths, type ZkSession } from '../../src/c
 import { freePort } from '../devtools/ports.js';
 import { startAgent, untilAllOk, untilLeader } from './agent-process.js';
 import { startLoopbackSite } from './loopback.js';
-import { figure, summaryRow, type Section } from './report.js';
+import { figure, summaryTable, type Section } from './report.js';
 import { summarize, type Summary } from './stats.js';
 
 const COMMANDS = 200;
@@ -82,11 +82,11 @@ function section(lat: Summary, base: Summary, handling: Summary, notApplied: str
     'commands. The agent side of it (the result\'s `finishedAt - startedAt`: the Modbus write and its read-back,',
     'millisecond resolution) is shown apart.',
     '',
-    '| | n | min | p50 | p99 | max |',
-    '| --- | --- | --- | --- | --- | --- |',
-    summaryRow('command → applied result', lat),
-    summaryRow('ZooKeeper create + get (baseline)', base),
-    summaryRow('agent: startedAt → finishedAt', handling),
+    ...summaryTable([
+      ['command → applied result', lat],
+      ['ZooKeeper create + get (baseline)', base],
+      ['agent: startedAt → finishedAt', handling],
+    ]),
   ];
   const analysis = notApplied.length === 0 ? [] : ['Commands not applied:', '', ...notApplied.slice(0, 10).map((l) => `- ${l}`), ''];
   if (figures.slice(0, 2).some((f) => f.verdict === 'miss')) {

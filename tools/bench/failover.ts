@@ -6,7 +6,7 @@ import { DEFAULT_ROOT, SiteClient, SitePaths, type ZkSession } from '../../src/c
 import type { ChildHandle } from '../devtools/processes.js';
 import { negotiatedTimeout, queuedAgents, startAgent, untilLeader, untilQueued } from './agent-process.js';
 import { startLoopbackSite } from './loopback.js';
-import { figure, summaryRow, type Section } from './report.js';
+import { figure, summaryTable, type Section } from './report.js';
 import { summarize } from './stats.js';
 
 const SESSION_TIMEOUT_MS = 4000;
@@ -118,10 +118,10 @@ function section(runs: FailoverRun[], sessionMs: number): Section {
         `| ${i + 1} | ${r.signal} | ${r.from} → ${r.to} | ${r.ms.toFixed(0)} ms | ${r.commands} | ${r.exitMs === null ? '—' : `${r.exitMs.toFixed(0)} ms`} | ${r.exitCode ?? '(signal)'} |`,
     ),
     '',
-    '| | n | min | p50 | p99 | max |',
-    '| --- | --- | --- | --- | --- | --- |',
-    summaryRow('SIGTERM', term),
-    summaryRow('SIGKILL', kill),
+    ...summaryTable([
+      ['SIGTERM', term],
+      ['SIGKILL', kill],
+    ]),
   ];
   const analysis: string[] = [];
   if (figures[0]?.verdict === 'miss') {

@@ -5,7 +5,7 @@ import type { HeapPerSession, HeapPerZnode, WriteCapacity } from './fleet-capaci
 import type { FleetPlan, FleetResult } from './fleet-run.js';
 import { BMS_PER_SITE, INVERTERS_PER_SITE, SESSION_TIMEOUT_MS } from './fleet-sites.js';
 import type { ProfileTriggers } from './fleet-triggers.js';
-import { figure, figureRow, fmt, summaryRow, type Figure, type Machine } from './report.js';
+import { figure, figureRow, fmt, summaryTable, type Figure, type Machine } from './report.js';
 import { summarize, quantile } from './stats.js';
 
 export interface FleetReport {
@@ -157,19 +157,19 @@ export function renderFleet(r: FleetReport): string {
     `At the largest step, ${r.plan.commandsPerSite} commands per site one after the other, all sites at once (\`inv-1.enabled = true\`, through one EMS`,
     'session allowed on every site), time from the create of `commands/cmd-N` to reading its result:',
     '',
-    '| | n | min | p50 | p99 | max |',
-    '| --- | --- | --- | --- | --- | --- |',
-    summaryRow('deadband sites', summarize(r.fleet.commandsMs.deadband)),
-    summaryRow('baseline sites', summarize(r.fleet.commandsMs.baseline)),
+    ...summaryTable([
+      ['deadband sites', summarize(r.fleet.commandsMs.deadband)],
+      ['baseline sites', summarize(r.fleet.commandsMs.baseline)],
+    ]),
     '',
     `Isolation: ${r.fleet.burst.burstCommands} commands created at once on one site (its holder worked them off in ${(r.fleet.burst.burstMs / 1000).toFixed(1)} s) while another`,
     'site kept submitting one command at a time; that site\'s latencies before, during and after the burst:',
     '',
-    '| | n | min | p50 | p99 | max |',
-    '| --- | --- | --- | --- | --- | --- |',
-    summaryRow('before the burst', summarize(r.fleet.burst.quietBefore)),
-    summaryRow('during the burst', summarize(r.fleet.burst.during)),
-    summaryRow('after the burst', summarize(r.fleet.burst.quietAfter)),
+    ...summaryTable([
+      ['before the burst', summarize(r.fleet.burst.quietBefore)],
+      ['during the burst', summarize(r.fleet.burst.during)],
+      ['after the burst', summarize(r.fleet.burst.quietAfter)],
+    ]),
     '',
     'Each site has its own holder and queue: a burst costs the ensemble writes (5 per command) and the bursting',
     "site's holder its time, and another site only shares the servers' CPU and disk with it. The bursting site's",
@@ -189,12 +189,12 @@ export function renderFleet(r: FleetReport): string {
     'under the fleet\'s load in front and the simulated inverter\'s ramp (100 % of its rating a second, in 200 ms steps)',
     'after the write.',
     '',
-    '| | n | min | p50 | p99 | max |',
-    '| --- | --- | --- | --- | --- | --- |',
-    summaryRow('deadband site', summarize(r.fleet.watcherMs.deadband)),
-    summaryRow('baseline site', summarize(r.fleet.watcherMs.baseline)),
-    summaryRow('deadband site, from the command', summarize(r.fleet.watcherFromCommandMs.deadband)),
-    summaryRow('baseline site, from the command', summarize(r.fleet.watcherFromCommandMs.baseline)),
+    ...summaryTable([
+      ['deadband site', summarize(r.fleet.watcherMs.deadband)],
+      ['baseline site', summarize(r.fleet.watcherMs.baseline)],
+      ['deadband site, from the command', summarize(r.fleet.watcherFromCommandMs.deadband)],
+      ['baseline site, from the command', summarize(r.fleet.watcherFromCommandMs.baseline)],
+    ]),
     '',
     '## SIGKILL failover under load',
     '',

@@ -8,7 +8,7 @@ import { sleep, waitFor } from '../devtools/wait.js';
 import { startAgent, untilAllOk } from './agent-process.js';
 import { startLoopbackSite, type LoopbackSite } from './loopback.js';
 import { scrape, sum } from './prometheus.js';
-import { figure, summaryRow, type Section } from './report.js';
+import { figure, summaryTable, type Section } from './report.js';
 import { summarize, type Summary } from './stats.js';
 
 const DEVICES = 6;
@@ -213,10 +213,10 @@ function section(lat: Summary, base: Summary, writesPerSecond: number): Section 
     'plus a little at the median. Before this, the write came from a timer of its own, at a phase that knew nothing of',
     'the polls: a change waited up to one more interval (p50 1314 ms, p99 1836 ms in the bench of 2026-12-01).',
     '',
-    '| | n | min | p50 | p99 | max |',
-    '| --- | --- | --- | --- | --- | --- |',
-    summaryRow('value change → watcher', lat),
-    summaryRow('ZooKeeper set → watcher (baseline)', base),
+    ...summaryTable([
+      ['value change → watcher', lat],
+      ['ZooKeeper set → watcher (baseline)', base],
+    ]),
   ];
   const analysis = figures.some((f) => f.verdict === 'miss')
     ? [

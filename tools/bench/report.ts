@@ -114,9 +114,14 @@ export function fmt(v: number | null, unit: string): string {
 }
 
 /** A markdown table row `| label | n | min | p50 | p99 | max |` of a summary in ms. */
-export function summaryRow(label: string, s: Summary): string {
+function summaryRow(label: string, s: Summary): string {
   const f = (v: number): string => `${v.toFixed(1)} ms`;
   return `| ${label} | ${s.n} | ${f(s.min)} | ${f(s.p50)} | ${f(s.p99)} | ${f(s.max)} |`;
+}
+
+/** A markdown table of summaries in ms: its header, then one summaryRow per `[label, summary]`. */
+export function summaryTable(rows: ReadonlyArray<readonly [string, Summary]>): string[] {
+  return ['| | n | min | p50 | p99 | max |', '| --- | --- | --- | --- | --- | --- |', ...rows.map(([label, s]) => summaryRow(label, s))];
 }
 
 export function errorSection(id: string, title: string, err: unknown): Section {
